@@ -1,0 +1,12 @@
+/** buddy-alloc: buddy memory allocators for JavaScript. Re-exports only. */
+export { AllocError, type AllocErrorCode } from "./errors.js";
+export { BuddyAllocator, MAX_TAG } from "./page/buddy-allocator.js";
+export type {
+  AllocatedBlock,
+  AllocatorStats,
+  AllocOptions,
+  Block,
+  BlockInfo,
+  BuddyOptions,
+  Region,
+} from "./page/types.js";

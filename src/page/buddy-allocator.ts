@@ -1,0 +1,498 @@
+/**
+ * BuddyAllocator: a binary buddy page allocator over an address space you describe.
+ *
+ * Invariants (checked by `check()`):
+ * - Every managed page belongs to exactly one block; a block of order k starts at a multiple of
+ *   `pageSize * 2^k` and all of its pages are managed.
+ * - A free block never has a free buddy of the same order below maxOrder (merging is eager), so the
+ *   set of free blocks is exactly the maximal aligned blocks of the free pages.
+ * - Each free block is in exactly one free list, the one of its section and order.
+ *
+ * Placement: the smallest non-empty order that fits, and within it the lowest section (LIFO inside
+ * a section). Metadata layout and the free lists are described in page-map.ts.
+ */
+import { AllocError, show } from "../errors.js";
+import { withSections } from "./grow.js";
+import { checkAllocator, type Inspectable, iterateBlocks, locateBlock, statsOf } from "./inspect.js";
+import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
+import { ALLOCATED, FREE, MAX_SECTION_ORDER, MAX_SLOTS, ORDER_MASK, PageMap } from "./page-map.js";
+import { SectionDirectory } from "./section-directory.js";
+import type {
+  AllocatedBlock,
+  AllocatorStats,
+  AllocOptions,
+  Block,
+  BlockInfo,
+  BuddyOptions,
+  Region,
+} from "./types.js";
+
+/** Largest tag value a block can carry. */
+export const MAX_TAG = 0xffff;
+
+/** A buddy page allocator. Addresses and sizes are bytes; counts are pages. */
+export class BuddyAllocator implements Inspectable {
+  /** Bytes per page. */
+  readonly pageSize: number;
+  /** Largest block order; a block of order k is `pageSize * 2^k` bytes. */
+  readonly maxOrder: number;
+  /** @internal Pages per section, as a power of two. */
+  readonly sectionOrder: number;
+  /** @internal */
+  readonly sectionBytes: number;
+  /** @internal */
+  map: PageMap;
+  /** @internal */
+  directory: SectionDirectory;
+  /** @internal Managed regions, sorted by start; bytes. */
+  readonly regionStart: number[] = [];
+  /** @internal */
+  readonly regionEnd: number[] = [];
+  /** @internal */
+  totalPages = 0;
+  /** @internal */
+  freePages = 0;
+  private readonly invSectionBytes: number;
+  private readonly invPageSize: number;
+
+  /**
+   * @param options pageSize (bytes, a power of two, default 4096) and maxOrder (0..31, default 20).
+   * @throws AllocError INVALID_ARGUMENT for a bad option or a largest block beyond 2^53 bytes.
+   */
+  constructor(options: BuddyOptions = {}) {
+    const { pageSize = 4096, maxOrder = 20 } = options;
+    if (!isPowerOfTwo(pageSize)) {
+      throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${show(pageSize)}`);
+    }
+    if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > 31) {
+      throw new AllocError("INVALID_ARGUMENT", `maxOrder must be an integer in 0..31, got ${show(maxOrder)}`);
+    }
+    if (pageSize * 2 ** maxOrder > 2 ** 53) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `a block of order ${maxOrder} with pageSize ${pageSize} exceeds the safe-integer range`,
+      );
+    }
+    this.pageSize = pageSize;
+    this.maxOrder = maxOrder;
+    this.sectionOrder = Math.min(maxOrder, MAX_SECTION_ORDER);
+    this.sectionBytes = pageSize * 2 ** this.sectionOrder;
+    this.invSectionBytes = 1 / this.sectionBytes;
+    this.invPageSize = 1 / pageSize;
+    this.map = new PageMap(maxOrder, this.sectionOrder, new Float64Array(0), this.sectionBytes);
+    this.directory = new SectionDirectory(this.map.sectionNumber);
+  }
+
+  /**
+   * Adds free memory: the whole pages inside `[start, start + length)` (bytes). Free buddies merge
+   * with memory added before. Cost grows with the number of aligned blocks and new sections.
+   * @returns the range actually added, rounded inward to whole pages.
+   * @throws AllocError INVALID_ARGUMENT (bad numbers, no whole page, too much metadata), OVERLAP.
+   */
+  addRegion(start: number, length: number): Region {
+    if (!isSafeNonNegative(start) || !isSafeNonNegative(length) || start + length > Number.MAX_SAFE_INTEGER) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `region start and length must be safe non-negative integers, got ${show(start)}, ${show(length)}`,
+      );
+    }
+    const first = Math.ceil(start / this.pageSize) * this.pageSize;
+    const end = Math.floor((start + length) / this.pageSize) * this.pageSize;
+    if (end <= first) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `region ${show(start)}+${show(length)} holds no whole page of ${this.pageSize} bytes`,
+      );
+    }
+    const at = this.regionIndexAfter(first);
+    if (
+      (at > 0 && this.regionEnd[at - 1] > first) ||
+      (at < this.regionStart.length && this.regionStart[at] < end)
+    ) {
+      const other = at > 0 && this.regionEnd[at - 1] > first ? at - 1 : at;
+      throw new AllocError(
+        "OVERLAP",
+        `region ${show(first)}..${show(end)} overlaps managed region ${show(this.regionStart[other])}..${show(this.regionEnd[other])}`,
+      );
+    }
+    const added: number[] = [];
+    for (let n = Math.floor(first / this.sectionBytes); n * this.sectionBytes < end; n++) {
+      if (this.directory.indexOf(n) < 0) added.push(n);
+    }
+    if ((this.map.sectionCount + added.length) * 2 ** this.sectionOrder > MAX_SLOTS) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `region ${show(first)}..${show(end)} needs more than 2^31 pages of metadata`,
+      );
+    }
+    if (added.length > 0) {
+      this.map = withSections(this.map, added, this.maxOrder, this.sectionBytes);
+      this.directory = new SectionDirectory(this.map.sectionNumber);
+    }
+    this.regionStart.splice(at, 0, first);
+    this.regionEnd.splice(at, 0, end);
+    const pages = (end - first) / this.pageSize;
+    this.totalPages += pages;
+    this.freePages += pages;
+    this.releaseRange(first / this.pageSize, end / this.pageSize);
+    return { start: first, length: end - first };
+  }
+
+  /**
+   * Allocates the smallest block of at least `count` pages (order ceil(log2 count)).
+   * @param options align (bytes, power of two), limit (the block ends at or below it), tag (0..65535).
+   * @returns the block's address in bytes, or null when no block fits.
+   * @throws AllocError INVALID_ARGUMENT for a bad count or option.
+   */
+  allocPages(count: number, options?: AllocOptions): number | null {
+    if (!Number.isInteger(count) || count < 1 || count > 2 ** this.maxOrder) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `count must be an integer in 1..${2 ** this.maxOrder}, got ${show(count)}`,
+      );
+    }
+    const order = orderForPages(count);
+    if (options === undefined) return this.allocOrder(order);
+    const { align, limit, tag = 0 } = options;
+    this.validateTag(tag);
+    if (align !== undefined && !isPowerOfTwo(align)) {
+      throw new AllocError("INVALID_ARGUMENT", `align must be a power of two, got ${show(align)}`);
+    }
+    if (limit !== undefined && !isSafeNonNegative(limit)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `limit must be a safe non-negative integer, got ${show(limit)}`,
+      );
+    }
+    const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
+    const slot =
+      limit === undefined && alignOrder <= order
+        ? this.takeBlock(order)
+        : this.takeConstrained(order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
+    if (slot < 0) return null;
+    this.map.next[slot] = tag;
+    return this.addressOf(slot);
+  }
+
+  /**
+   * Allocates a block of exactly `order` (pageSize * 2^order bytes).
+   * @returns its address in bytes, or null when no block of that order can be made.
+   * @throws AllocError INVALID_ARGUMENT for an order outside 0..maxOrder or a bad tag.
+   */
+  allocOrder(order: number, tag = 0): number | null {
+    if (!((order | 0) === order && order >= 0 && order <= this.maxOrder)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
+      );
+    }
+    if (tag !== 0) this.validateTag(tag);
+    const slot = this.takeBlock(order);
+    if (slot < 0) return null;
+    this.map.next[slot] = tag;
+    return this.addressOf(slot);
+  }
+
+  /**
+   * Allocates the naturally aligned block of `count` pages (rounded up to a power of two) at
+   * `address`, if all of it is free, splitting the free block around it.
+   * @returns `address`, or null when any of its pages is allocated or not managed.
+   * @throws AllocError INVALID_ARGUMENT for bad numbers or an address not aligned to the block size.
+   */
+  allocAt(address: number, count: number): number | null {
+    if (!Number.isInteger(count) || count < 1 || count > 2 ** this.maxOrder) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `count must be an integer in 1..${2 ** this.maxOrder}, got ${show(count)}`,
+      );
+    }
+    const order = orderForPages(count);
+    const size = this.pageSize * 2 ** order;
+    if (!isSafeNonNegative(address) || address % size !== 0) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `address ${show(address)} is not aligned to the block size ${size}`,
+      );
+    }
+    const target = this.slotOf(address);
+    if (target < 0) return null;
+    for (let k = order; k <= this.maxOrder; k++) {
+      const blockBytes = this.pageSize * 2 ** k;
+      const head = this.slotOf(Math.floor(address / blockBytes) * blockBytes);
+      if (head < 0) return null;
+      const state = this.map.state[head];
+      if (state === (FREE | k)) {
+        this.carve(head, k, target, order);
+        this.map.next[target] = 0;
+        return address;
+      }
+      if ((state & ALLOCATED) !== 0 && (state & ORDER_MASK) >= k) return null; // an allocated block holds it
+    }
+    return null;
+  }
+
+  /**
+   * Frees the block allocated at `address` and merges it with free buddies as far as possible.
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live block; INVALID_ARGUMENT for a non-address.
+   */
+  free(address: number): void {
+    const slot = this.slotOf(address);
+    const state = slot < 0 ? 0 : this.map.state[slot];
+    if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
+    const order = state & ORDER_MASK;
+    this.freePages += 2 ** order;
+    this.release(slot, order);
+  }
+
+  /**
+   * The tag of the live block at `address`.
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
+   */
+  tagOf(address: number): number {
+    return this.map.next[this.liveSlot(address, "tagOf")];
+  }
+
+  /**
+   * Sets the tag (an integer 0..65535) of the live block at `address`.
+   * @throws AllocError NOT_ALLOCATED, INVALID_ARGUMENT for a bad tag.
+   */
+  setTag(address: number, tag: number): void {
+    const slot = this.liveSlot(address, "setTag");
+    this.validateTag(tag);
+    this.map.next[slot] = tag;
+  }
+
+  /**
+   * The order of the live block at `address`.
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
+   */
+  orderOf(address: number): number {
+    return this.map.state[this.liveSlot(address, "orderOf")] & ORDER_MASK;
+  }
+
+  /** Occupancy figures; bytes unless named pages. Walks the free lists: O(free blocks). */
+  stats(): AllocatorStats {
+    return statsOf(this);
+  }
+
+  /** The free blocks in address order. */
+  freeBlocks(): IterableIterator<Block> {
+    return iterateBlocks(this, FREE, false) as IterableIterator<Block>;
+  }
+
+  /** The allocated blocks in address order, with their tags. */
+  allocatedBlocks(): IterableIterator<AllocatedBlock> {
+    return iterateBlocks(this, ALLOCATED, true) as IterableIterator<AllocatedBlock>;
+  }
+
+  /** The block containing byte `address`, or null when the address is not managed memory. */
+  blockAt(address: number): BlockInfo | null {
+    return locateBlock(this, address);
+  }
+
+  /** The managed regions in address order (bytes, whole pages). */
+  regions(): Region[] {
+    return this.regionStart.map((start, i) => ({ start, length: this.regionEnd[i] - start }));
+  }
+
+  /**
+   * Verifies every invariant of the metadata (O(pages)).
+   * @throws AllocError CORRUPT naming the first violation found.
+   */
+  check(): void {
+    checkAllocator(this);
+  }
+
+  /** @internal The metadata slot of a page-aligned managed address, or -1. */
+  slotOf(address: number): number {
+    if (typeof address !== "number" || !(address >= 0)) return -1;
+    const index = this.directory.indexOf(Math.floor(address * this.invSectionBytes));
+    if (index < 0) return -1;
+    const page = (address - this.map.sectionAddress[index]) * this.invPageSize;
+    if ((page | 0) !== page) return -1;
+    return (index << this.sectionOrder) + page;
+  }
+
+  /** @internal The address in bytes of a slot's page. */
+  addressOf(slot: number): number {
+    const s = this.sectionOrder;
+    return this.map.sectionAddress[slot >>> s] + (slot & ((1 << s) - 1)) * this.pageSize;
+  }
+
+  /** @internal The slot of the upper half when a block at `slot` of order k+1 splits into order k. */
+  upperHalf(slot: number, k: number): number {
+    const s = this.sectionOrder;
+    return k < s ? slot + (1 << k) : ((slot >>> s) + (1 << (k - s))) << s;
+  }
+
+  /** Takes the lowest block of the smallest order >= `order`, splits it down, marks it allocated. */
+  private takeBlock(order: number): number {
+    const map = this.map;
+    const mask = map.orderMask >>> order;
+    if (mask === 0) return -1;
+    const found = order + ctz32(mask);
+    const slot = map.heads[map.lowestSection(found) * map.orders + found];
+    map.unlink(slot, found);
+    for (let k = found; k > order; ) {
+      k--;
+      const half = this.upperHalf(slot, k);
+      map.state[half] = FREE | k;
+      map.push(half, k);
+    }
+    map.state[slot] = ALLOCATED | order;
+    this.freePages -= 2 ** order;
+    return slot;
+  }
+
+  /**
+   * Takes a block of `order` whose address is aligned to 2^alignOrder pages and which ends at or
+   * below `limit`. Blocks of order >= alignOrder are aligned already: the lowest section of each
+   * order holds the lowest candidates. Smaller free blocks can hold an aligned sub-block only by
+   * chance; they are searched last, in full.
+   */
+  private takeConstrained(order: number, alignOrder: number, limit: number): number {
+    const map = this.map;
+    const size = this.pageSize * 2 ** order;
+    for (let k = Math.max(order, alignOrder); k <= this.maxOrder; k++) {
+      if (((map.orderMask >>> k) & 1) === 0) continue;
+      const section = map.lowestSection(k);
+      for (let slot = map.heads[section * map.orders + k]; slot >= 0; slot = map.next[slot]) {
+        if (this.addressOf(slot) + size <= limit) {
+          this.carve(slot, k, slot, order);
+          return slot;
+        }
+      }
+    }
+    const align = this.pageSize * 2 ** alignOrder;
+    for (let k = order; k < Math.min(alignOrder, this.maxOrder + 1); k++) {
+      if (((map.orderMask >>> k) & 1) === 0) continue;
+      for (let section = 0; section < map.sectionCount; section++) {
+        for (let slot = map.heads[section * map.orders + k]; slot >= 0; slot = map.next[slot]) {
+          const start = this.addressOf(slot);
+          const aligned = Math.ceil(start / align) * align;
+          if (aligned + size <= Math.min(limit, start + this.pageSize * 2 ** k)) {
+            const target = this.slotOf(aligned);
+            this.carve(slot, k, target, order);
+            return target;
+          }
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Removes free block (head, k) and splits it until the block of `order` at `target` is allocated. */
+  private carve(head: number, k: number, target: number, order: number): void {
+    const map = this.map;
+    map.unlink(head, k);
+    map.state[head] = 0;
+    let slot = head;
+    while (k > order) {
+      k--;
+      const upper = this.upperHalf(slot, k);
+      const spare = target >= upper ? slot : upper;
+      if (target >= upper) slot = upper;
+      map.state[spare] = FREE | k;
+      map.push(spare, k);
+    }
+    map.state[slot] = ALLOCATED | order;
+    this.freePages -= 2 ** order;
+  }
+
+  /** Makes block (slot, order) free, merging it with free buddies; the caller counted its pages. */
+  private release(slot: number, order: number): void {
+    const map = this.map;
+    const s = this.sectionOrder;
+    const state = map.state;
+    state[slot] = 0;
+    let k = order;
+    for (; k < this.maxOrder; k++) {
+      let buddy: number;
+      if (k < s) {
+        buddy = slot ^ (1 << k);
+      } else {
+        buddy = this.sectionBuddy(slot >>> s, k);
+        if (buddy < 0) break;
+      }
+      if (state[buddy] !== (FREE | k)) break;
+      map.unlink(buddy, k);
+      state[buddy] = 0;
+      if (buddy < slot) slot = buddy;
+    }
+    state[slot] = FREE | k;
+    map.push(slot, k);
+  }
+
+  /** Slot of the buddy of the order-k block (k >= sectionOrder) starting at `section`, or -1 if not present. */
+  private sectionBuddy(section: number, k: number): number {
+    const map = this.map;
+    const span = 2 ** (k - this.sectionOrder);
+    const number = map.sectionNumber[section];
+    const up = Math.floor(number / span) % 2 === 0;
+    const other = up ? section + span : section - span;
+    if (
+      other < 0 ||
+      other >= map.sectionCount ||
+      map.sectionNumber[other] !== (up ? number + span : number - span)
+    ) {
+      return -1;
+    }
+    return other << this.sectionOrder;
+  }
+
+  /** Frees pages [firstPage, endPage) as maximal aligned blocks, highest first (so LIFO lists hand out low ones first). */
+  private releaseRange(firstPage: number, endPage: number): void {
+    const blocks: number[] = [];
+    for (let page = firstPage; page < endPage; ) {
+      let k = Math.min(this.maxOrder, Math.floor(Math.log2(endPage - page)));
+      while (2 ** k > endPage - page || page % 2 ** k !== 0) k--;
+      blocks.push(page, k);
+      page += 2 ** k;
+    }
+    for (let i = blocks.length - 2; i >= 0; i -= 2) {
+      this.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
+    }
+  }
+
+  /** Index of the first region starting after `address`. */
+  private regionIndexAfter(address: number): number {
+    let lo = 0;
+    let hi = this.regionStart.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.regionStart[mid] <= address) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private liveSlot(address: number, operation: string): number {
+    const slot = this.slotOf(address);
+    if (slot < 0 || (this.map.state[slot] & ALLOCATED) === 0) this.rejectAddress(address, operation);
+    return slot;
+  }
+
+  private validateTag(tag: number): void {
+    if (!Number.isInteger(tag) || tag < 0 || tag > MAX_TAG) {
+      throw new AllocError("INVALID_ARGUMENT", `tag must be an integer in 0..${MAX_TAG}, got ${show(tag)}`);
+    }
+  }
+
+  /** Throws the right error for an address that does not start a live block. */
+  private rejectAddress(address: number, operation: string): never {
+    if (!isSafeNonNegative(address)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `${operation}: address must be a safe non-negative integer, got ${show(address)}`,
+      );
+    }
+    const block = locateBlock(this, address);
+    const why =
+      block === null
+        ? "is outside every region"
+        : block.free
+          ? "is in a free block (double free?)"
+          : `is inside the block at ${show(block.address)} (interior pointer)`;
+    throw new AllocError("NOT_ALLOCATED", `${operation}: address ${show(address)} ${why}`);
+  }
+}

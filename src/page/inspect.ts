@@ -1,0 +1,226 @@
+/**
+ * Read-only views of a BuddyAllocator: stats, block iterators, blockAt and the invariant check.
+ * None of this is on the alloc/free path; clarity wins over speed here.
+ */
+import { AllocError, show } from "../errors.js";
+import { isSafeNonNegative } from "./order.js";
+import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap } from "./page-map.js";
+import type { SectionDirectory } from "./section-directory.js";
+import type { AllocatorStats, Block, BlockInfo } from "./types.js";
+
+/** The parts of the allocator these views read. */
+export interface Inspectable {
+  readonly pageSize: number;
+  readonly maxOrder: number;
+  readonly sectionOrder: number;
+  readonly map: PageMap;
+  readonly directory: SectionDirectory;
+  readonly regionStart: number[];
+  readonly regionEnd: number[];
+  readonly totalPages: number;
+  readonly freePages: number;
+  slotOf(address: number): number;
+  addressOf(slot: number): number;
+}
+
+/** Occupancy figures of `a`. */
+export function statsOf(a: Inspectable): AllocatorStats {
+  const map = a.map;
+  const freeBlocksByOrder = new Array<number>(a.maxOrder + 1).fill(0);
+  for (let section = 0; section < map.sectionCount; section++) {
+    for (let order = 0; order <= a.maxOrder; order++) {
+      for (let slot = map.heads[section * map.orders + order]; slot !== NIL; slot = map.next[slot]) {
+        freeBlocksByOrder[order]++;
+      }
+    }
+  }
+  const freeBytes = a.freePages * a.pageSize;
+  const largestFreeBlock = map.orderMask === 0 ? 0 : a.pageSize * 2 ** (31 - Math.clz32(map.orderMask));
+  return {
+    totalBytes: a.totalPages * a.pageSize,
+    freeBytes,
+    allocatedBytes: (a.totalPages - a.freePages) * a.pageSize,
+    totalPages: a.totalPages,
+    freePages: a.freePages,
+    freeBlocksByOrder,
+    largestFreeBlock,
+    fragmentation: freeBytes === 0 ? 0 : 1 - largestFreeBlock / freeBytes,
+    metadataBytes: map.byteLength + a.directory.byteLength,
+  };
+}
+
+/** Blocks whose state has `flag` (FREE or ALLOCATED), in address order; with tags if asked. */
+export function* iterateBlocks(
+  a: Inspectable,
+  flag: number,
+  withTag: boolean,
+): Generator<Block & { tag?: number }> {
+  const map = a.map;
+  const s = a.sectionOrder;
+  const pages = 2 ** s;
+  for (let section = 0; section < map.sectionCount; ) {
+    let following = section + 1;
+    for (let offset = 0; offset < pages; ) {
+      const slot = section * pages + offset;
+      const state = map.state[slot];
+      if (state === 0) {
+        offset++;
+        continue;
+      }
+      const order = state & ORDER_MASK;
+      if ((state & flag) !== 0) {
+        const address = a.addressOf(slot);
+        yield withTag ? { address, order, tag: map.next[slot] } : { address, order };
+      }
+      if (order >= s) {
+        following = section + 2 ** (order - s);
+        break;
+      }
+      offset += 2 ** order;
+    }
+    section = following;
+  }
+}
+
+/** The block containing byte `address`, or null when that byte is not managed. */
+export function locateBlock(a: Inspectable, address: number): BlockInfo | null {
+  if (!isSafeNonNegative(address)) return null;
+  for (let k = 0; k <= a.maxOrder; k++) {
+    const bytes = a.pageSize * 2 ** k;
+    const head = Math.floor(address / bytes) * bytes;
+    const slot = a.slotOf(head);
+    if (slot < 0) return null;
+    const state = a.map.state[slot];
+    if (state === 0) continue;
+    const order = state & ORDER_MASK;
+    const size = a.pageSize * 2 ** order;
+    if (head + size <= address) return null;
+    const free = (state & FREE) !== 0;
+    return { address: head, order, size, free, tag: free ? 0 : a.map.next[slot] };
+  }
+  return null;
+}
+
+function corrupt(message: string): never {
+  throw new AllocError("CORRUPT", message);
+}
+
+/** Verifies every metadata invariant of `a`; throws AllocError CORRUPT naming the first violation. */
+export function checkAllocator(a: Inspectable): void {
+  const map = a.map;
+  const s = a.sectionOrder;
+  const pages = 2 ** s;
+  const sectionBytes = a.pageSize * pages;
+  const freeHeads = new Int32Array(map.sectionCount * map.orders);
+  let region = 0;
+  let coveredUntil = 0; // end (bytes) of the block the walk is inside
+  let previousEnd = -1;
+  let freePages = 0;
+  let managedPages = 0;
+
+  for (let section = 0; section < map.sectionCount; section++) {
+    const base = map.sectionAddress[section];
+    if (section > 0 && map.sectionNumber[section] <= map.sectionNumber[section - 1]) {
+      corrupt(`section ${section} is out of address order`);
+    }
+    if (coveredUntil > previousEnd && previousEnd >= 0 && base !== previousEnd) {
+      corrupt(
+        `the block ending at ${show(coveredUntil)} spans memory with no metadata at ${show(previousEnd)}`,
+      );
+    }
+    for (let offset = 0; offset < pages; offset++) {
+      const slot = section * pages + offset;
+      const address = base + offset * a.pageSize;
+      while (region < a.regionStart.length && a.regionEnd[region] <= address) region++;
+      const managed = region < a.regionStart.length && a.regionStart[region] <= address;
+      if (managed) managedPages++;
+      const state = map.state[slot];
+      if (address < coveredUntil) {
+        if (state !== 0) corrupt(`page ${show(address)} inside a block has state ${state}`);
+        if (!managed)
+          corrupt(`the block ending at ${show(coveredUntil)} covers unmanaged page ${show(address)}`);
+        continue;
+      }
+      if (!managed) {
+        if (state !== 0) corrupt(`unmanaged page ${show(address)} has state ${state}`);
+        continue;
+      }
+      const order = state & ORDER_MASK;
+      const isFree = (state & FREE) !== 0;
+      if (state === 0 || order > a.maxOrder || isFree === ((state & ALLOCATED) !== 0)) {
+        corrupt(`managed page ${show(address)} is in no block (state ${state})`);
+      }
+      const bytes = a.pageSize * 2 ** order;
+      if (address % bytes !== 0) corrupt(`block at ${show(address)} of order ${order} is misaligned`);
+      coveredUntil = address + bytes;
+      if (isFree) {
+        freePages += 2 ** order;
+        freeHeads[section * map.orders + order]++;
+        if (order < a.maxOrder) {
+          const buddy = Math.floor(address / bytes) % 2 === 0 ? address + bytes : address - bytes;
+          const buddySlot = a.slotOf(buddy);
+          if (buddySlot >= 0 && map.state[buddySlot] === (FREE | order)) {
+            corrupt(`free blocks at ${show(address)} and ${show(buddy)} of order ${order} were not merged`);
+          }
+        }
+      } else if (map.next[slot] < 0 || map.next[slot] > 0xffff) {
+        corrupt(`allocated block at ${show(address)} has tag ${map.next[slot]} out of range`);
+      }
+    }
+    previousEnd = base + sectionBytes;
+  }
+  if (coveredUntil > previousEnd)
+    corrupt(`the block ending at ${show(coveredUntil)} runs past the last section`);
+  checkFreeLists(a, freeHeads);
+  let regionPages = 0;
+  for (let i = 0; i < a.regionStart.length; i++)
+    regionPages += (a.regionEnd[i] - a.regionStart[i]) / a.pageSize;
+  if (regionPages !== a.totalPages || managedPages !== a.totalPages) {
+    corrupt(`totalPages is ${a.totalPages}, regions hold ${regionPages}, sections hold ${managedPages}`);
+  }
+  if (freePages !== a.freePages) corrupt(`freePages is ${a.freePages} but free blocks hold ${freePages}`);
+}
+
+/** Lists hold exactly the free heads counted by the walk; bitmaps and orderMask agree with the lists. */
+function checkFreeLists(a: Inspectable, freeHeads: Int32Array): void {
+  const map = a.map;
+  const pages = 2 ** a.sectionOrder;
+  let mask = 0;
+  for (let section = 0; section < map.sectionCount; section++) {
+    for (let order = 0; order < map.orders; order++) {
+      const h = section * map.orders + order;
+      let previous = NIL;
+      for (let slot = map.heads[h]; slot !== NIL; slot = map.next[slot]) {
+        const where = `free list (section ${section}, order ${order})`;
+        if (slot < 0 || slot >= map.state.length) corrupt(`${where} links to slot ${slot}`);
+        if (map.state[slot] !== (FREE | order))
+          corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
+        if (Math.floor(slot / pages) !== section) corrupt(`${where} holds a block of another section`);
+        if (map.prev[slot] !== previous) corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
+        if (--freeHeads[h] < 0) corrupt(`${where} lists a block twice or loops`);
+        previous = slot;
+      }
+      if (freeHeads[h] !== 0)
+        corrupt(`free list (section ${section}, order ${order}) misses ${freeHeads[h]} free blocks`);
+      const nonEmpty = map.heads[h] !== NIL;
+      if (map.hasBit(order, section) !== nonEmpty)
+        corrupt(`bitmap bit (section ${section}, order ${order}) is wrong`);
+      if (nonEmpty) mask |= 1 << order;
+    }
+  }
+  for (let order = 0; order < map.orders; order++) {
+    const base = order * map.wordsPerOrder;
+    const levels = map.levelOffset;
+    for (let level = 1; level < levels.length; level++) {
+      const below = (levels[level] - levels[level - 1]) | 0;
+      for (let w = 0; w < below; w++) {
+        const set = (map.bits[base + levels[level] + (w >>> 5)] & (1 << (w & 31))) !== 0;
+        if (set !== (map.bits[base + levels[level - 1] + w] !== 0)) {
+          corrupt(`summary bitmap of order ${order}, level ${level}, bit ${w} is wrong`);
+        }
+      }
+    }
+  }
+  if (mask >>> 0 !== map.orderMask)
+    corrupt(`orderMask is ${map.orderMask.toString(2)}, lists say ${(mask >>> 0).toString(2)}`);
+}

@@ -1,0 +1,62 @@
+/** Shapes shared by every allocator's inspection API (page allocator, concurrent allocator). */
+
+/** Options of {@link BuddyAllocator}'s constructor. */
+export interface BuddyOptions {
+  /** Bytes per page: any power of two from 1 up (default 4096). */
+  pageSize?: number;
+  /** Largest block order: a block of order k is `pageSize * 2^k` bytes (default 20, at most 31). */
+  maxOrder?: number;
+}
+
+/** Options of `allocPages`. */
+export interface AllocOptions {
+  /** Start address alignment in bytes: a power of two (default: the block's own size). */
+  align?: number;
+  /** The block must end at or below this address (bytes, exclusive), like Linux's DMA32 zone. */
+  limit?: number;
+  /** A small integer (0..65535) stored with the block; see `tagOf`. */
+  tag?: number;
+}
+
+/** A block: its start address (bytes) and order (its size is `pageSize * 2^order` bytes). */
+export interface Block {
+  address: number;
+  order: number;
+}
+
+/** A live (allocated) block with its tag. */
+export interface AllocatedBlock extends Block {
+  tag: number;
+}
+
+/** What `blockAt` reports: the block that contains an address. */
+export interface BlockInfo extends Block {
+  /** Size in bytes. */
+  size: number;
+  free: boolean;
+  /** The block's tag when allocated, 0 when free. */
+  tag: number;
+}
+
+/** A managed address range in bytes, after rounding inward to whole pages. */
+export interface Region {
+  start: number;
+  length: number;
+}
+
+/** A snapshot of an allocator's occupancy. Bytes unless the name says pages. */
+export interface AllocatorStats {
+  totalBytes: number;
+  freeBytes: number;
+  allocatedBytes: number;
+  totalPages: number;
+  freePages: number;
+  /** `freeBlocksByOrder[k]` is the number of free blocks of order k. */
+  freeBlocksByOrder: number[];
+  /** Bytes in the largest free block (0 when nothing is free). */
+  largestFreeBlock: number;
+  /** `1 - largestFreeBlock / freeBytes`, 0 when nothing is free: how scattered the free memory is. */
+  fragmentation: number;
+  /** Bytes of metadata the allocator holds (typed arrays), all regions together. */
+  metadataBytes: number;
+}
