@@ -8,12 +8,19 @@
  *   set of free blocks is exactly the maximal aligned blocks of the free pages.
  * - Each free block is in exactly one free list, the one of its section and order.
  *
- * Placement: the smallest non-empty order that fits, and within it the lowest section (LIFO inside
- * a section). Metadata layout and the free lists are described in page-map.ts.
+ * Placement: the smallest non-empty order that fits, and within it the lowest address. The
+ * metadata layout and the free sets are described in page-map.ts.
  */
 import { AllocError, show } from "../errors.js";
 import { withSections } from "./grow.js";
-import { checkAllocator, type Inspectable, iterateBlocks, locateBlock, statsOf } from "./inspect.js";
+import {
+  checkAllocator,
+  freeSlots,
+  type Inspectable,
+  iterateBlocks,
+  locateBlock,
+  statsOf,
+} from "./inspect.js";
 import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
 import { ALLOCATED, FREE, MAX_SECTION_ORDER, MAX_SLOTS, ORDER_MASK, PageMap } from "./page-map.js";
 import { SectionDirectory } from "./section-directory.js";
@@ -170,7 +177,7 @@ export class BuddyAllocator implements Inspectable {
         ? this.takeBlock(order)
         : this.takeConstrained(order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
     if (slot < 0) return null;
-    this.map.next[slot] = tag;
+    this.map.tag[slot] = tag;
     return this.addressOf(slot);
   }
 
@@ -189,7 +196,7 @@ export class BuddyAllocator implements Inspectable {
     if (tag !== 0) this.validateTag(tag);
     const slot = this.takeBlock(order);
     if (slot < 0) return null;
-    this.map.next[slot] = tag;
+    this.map.tag[slot] = tag;
     return this.addressOf(slot);
   }
 
@@ -223,7 +230,7 @@ export class BuddyAllocator implements Inspectable {
       const state = this.map.state[head];
       if (state === (FREE | k)) {
         this.carve(head, k, target, order);
-        this.map.next[target] = 0;
+        this.map.tag[target] = 0;
         return address;
       }
       if ((state & ALLOCATED) !== 0 && (state & ORDER_MASK) >= k) return null; // an allocated block holds it
@@ -249,7 +256,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
    */
   tagOf(address: number): number {
-    return this.map.next[this.liveSlot(address, "tagOf")];
+    return this.map.tag[this.liveSlot(address, "tagOf")];
   }
 
   /**
@@ -259,7 +266,7 @@ export class BuddyAllocator implements Inspectable {
   setTag(address: number, tag: number): void {
     const slot = this.liveSlot(address, "setTag");
     this.validateTag(tag);
-    this.map.next[slot] = tag;
+    this.map.tag[slot] = tag;
   }
 
   /**
@@ -331,7 +338,7 @@ export class BuddyAllocator implements Inspectable {
     const mask = map.orderMask >>> order;
     if (mask === 0) return -1;
     const found = order + ctz32(mask);
-    const slot = map.heads[map.lowestSection(found) * map.orders + found];
+    const slot = map.lowest(found);
     map.unlink(slot, found);
     for (let k = found; k > order; ) {
       k--;
@@ -355,26 +362,21 @@ export class BuddyAllocator implements Inspectable {
     const size = this.pageSize * 2 ** order;
     for (let k = Math.max(order, alignOrder); k <= this.maxOrder; k++) {
       if (((map.orderMask >>> k) & 1) === 0) continue;
-      const section = map.lowestSection(k);
-      for (let slot = map.heads[section * map.orders + k]; slot >= 0; slot = map.next[slot]) {
-        if (this.addressOf(slot) + size <= limit) {
-          this.carve(slot, k, slot, order);
-          return slot;
-        }
+      const slot = map.lowest(k);
+      if (this.addressOf(slot) + size <= limit) {
+        this.carve(slot, k, slot, order);
+        return slot;
       }
     }
     const align = this.pageSize * 2 ** alignOrder;
     for (let k = order; k < Math.min(alignOrder, this.maxOrder + 1); k++) {
-      if (((map.orderMask >>> k) & 1) === 0) continue;
-      for (let section = 0; section < map.sectionCount; section++) {
-        for (let slot = map.heads[section * map.orders + k]; slot >= 0; slot = map.next[slot]) {
-          const start = this.addressOf(slot);
-          const aligned = Math.ceil(start / align) * align;
-          if (aligned + size <= Math.min(limit, start + this.pageSize * 2 ** k)) {
-            const target = this.slotOf(aligned);
-            this.carve(slot, k, target, order);
-            return target;
-          }
+      for (const slot of freeSlots(map, k)) {
+        const start = this.addressOf(slot);
+        const aligned = Math.ceil(start / align) * align;
+        if (aligned + size <= Math.min(limit, start + this.pageSize * 2 ** k)) {
+          const target = this.slotOf(aligned);
+          this.carve(slot, k, target, order);
+          return target;
         }
       }
     }

@@ -1,14 +1,11 @@
 /**
  * Adding sections: a new PageMap whose section list is the old one merged with the new section
- * numbers, carrying every old page's state, tags and free lists over. Runs only from `addRegion`;
- * costs one memcpy per run of old sections plus one step per free block.
+ * numbers. All metadata is per section, so old sections move by whole runs (one typed-array copy
+ * per run of old sections that stay adjacent). Runs only from `addRegion`.
  */
-import { NIL, PageMap } from "./page-map.js";
+import { PageMap } from "./page-map.js";
 
-/**
- * Returns a PageMap holding the sections of `old` and `added` (section numbers not in `old`,
- * increasing). Old slots move to their section's new index; free-list links follow them.
- */
+/** Returns a PageMap holding the sections of `old` and `added` (section numbers not in `old`, increasing). */
 export function withSections(old: PageMap, added: number[], maxOrder: number, sectionBytes: number): PageMap {
   const numbers = new Float64Array(old.sectionCount + added.length);
   /** newIndex[i] is the new index of old section i. */
@@ -24,34 +21,16 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
     }
   }
   const map = new PageMap(maxOrder, old.sectionOrder, numbers, sectionBytes);
-  const shift = old.sectionOrder;
-  const pages = 2 ** shift;
-
-  // Copy runs of old sections that stay adjacent in one typed-array copy each.
+  const pages = 2 ** old.sectionOrder;
   for (let start = 0; start < old.sectionCount; ) {
     let end = start + 1;
     while (end < old.sectionCount && newIndex[end] === newIndex[end - 1] + 1) end++;
-    const from = start * pages;
-    const to = end * pages;
-    const at = newIndex[start] * pages;
-    map.state.set(old.state.subarray(from, to), at);
-    map.next.set(old.next.subarray(from, to), at); // allocated blocks' tags, and links fixed below
+    const to = newIndex[start];
+    map.state.set(old.state.subarray(start * pages, end * pages), to * pages);
+    map.tag.set(old.tag.subarray(start * pages, end * pages), to * pages);
+    map.free.set(old.free.subarray(start * old.sectionWords, end * old.sectionWords), to * map.sectionWords);
+    map.count.set(old.count.subarray(start * old.orders, end * old.orders), to * map.orders);
     start = end;
-  }
-
-  const moved = (slot: number) =>
-    slot === NIL ? NIL : newIndex[slot >>> shift] * pages + (slot & (pages - 1));
-  for (let section = 0; section < old.sectionCount; section++) {
-    for (let order = 0; order < old.orders; order++) {
-      let slot = old.heads[section * old.orders + order];
-      if (slot === NIL) continue;
-      map.heads[newIndex[section] * map.orders + order] = moved(slot);
-      for (; slot !== NIL; slot = old.next[slot]) {
-        const to = moved(slot);
-        map.next[to] = moved(old.next[slot]);
-        map.prev[to] = moved(old.prev[slot]);
-      }
-    }
   }
   map.rebuildBits();
   return map;

@@ -4,7 +4,7 @@
  */
 import { AllocError, show } from "../errors.js";
 import { isSafeNonNegative } from "./order.js";
-import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap } from "./page-map.js";
+import { ALLOCATED, FREE, ORDER_MASK, type PageMap } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
 import type { AllocatorStats, Block, BlockInfo } from "./types.js";
 
@@ -28,11 +28,8 @@ export function statsOf(a: Inspectable): AllocatorStats {
   const map = a.map;
   const freeBlocksByOrder = new Array<number>(a.maxOrder + 1).fill(0);
   for (let section = 0; section < map.sectionCount; section++) {
-    for (let order = 0; order <= a.maxOrder; order++) {
-      for (let slot = map.heads[section * map.orders + order]; slot !== NIL; slot = map.next[slot]) {
-        freeBlocksByOrder[order]++;
-      }
-    }
+    for (let order = 0; order <= a.maxOrder; order++)
+      freeBlocksByOrder[order] += map.count[section * map.orders + order];
   }
   const freeBytes = a.freePages * a.pageSize;
   const largestFreeBlock = map.orderMask === 0 ? 0 : a.pageSize * 2 ** (31 - Math.clz32(map.orderMask));
@@ -70,7 +67,7 @@ export function* iterateBlocks(
       const order = state & ORDER_MASK;
       if ((state & flag) !== 0) {
         const address = a.addressOf(slot);
-        yield withTag ? { address, order, tag: map.next[slot] } : { address, order };
+        yield withTag ? { address, order, tag: map.tag[slot] } : { address, order };
       }
       if (order >= s) {
         following = section + 2 ** (order - s);
@@ -96,7 +93,7 @@ export function locateBlock(a: Inspectable, address: number): BlockInfo | null {
     const size = a.pageSize * 2 ** order;
     if (head + size <= address) return null;
     const free = (state & FREE) !== 0;
-    return { address: head, order, size, free, tag: free ? 0 : a.map.next[slot] };
+    return { address: head, order, size, free, tag: free ? 0 : a.map.tag[slot] };
   }
   return null;
 }
@@ -163,15 +160,13 @@ export function checkAllocator(a: Inspectable): void {
             corrupt(`free blocks at ${show(address)} and ${show(buddy)} of order ${order} were not merged`);
           }
         }
-      } else if (map.next[slot] < 0 || map.next[slot] > 0xffff) {
-        corrupt(`allocated block at ${show(address)} has tag ${map.next[slot]} out of range`);
       }
     }
     previousEnd = base + sectionBytes;
   }
   if (coveredUntil > previousEnd)
     corrupt(`the block ending at ${show(coveredUntil)} runs past the last section`);
-  checkFreeLists(a, freeHeads);
+  checkFreeSets(a, freeHeads);
   let regionPages = 0;
   for (let i = 0; i < a.regionStart.length; i++)
     regionPages += (a.regionEnd[i] - a.regionStart[i]) / a.pageSize;
@@ -181,31 +176,26 @@ export function checkAllocator(a: Inspectable): void {
   if (freePages !== a.freePages) corrupt(`freePages is ${a.freePages} but free blocks hold ${freePages}`);
 }
 
-/** Lists hold exactly the free heads counted by the walk; bitmaps and orderMask agree with the lists. */
-function checkFreeLists(a: Inspectable, freeHeads: Int32Array): void {
+/** The free bitmaps hold exactly the free heads counted by the walk; counts, section bitmaps and orderMask agree. */
+function checkFreeSets(a: Inspectable, freeHeads: Int32Array): void {
   const map = a.map;
-  const pages = 2 ** a.sectionOrder;
   let mask = 0;
   for (let section = 0; section < map.sectionCount; section++) {
     for (let order = 0; order < map.orders; order++) {
       const h = section * map.orders + order;
-      let previous = NIL;
-      for (let slot = map.heads[h]; slot !== NIL; slot = map.next[slot]) {
-        const where = `free list (section ${section}, order ${order})`;
-        if (slot < 0 || slot >= map.state.length) corrupt(`${where} links to slot ${slot}`);
+      const where = `free set (section ${section}, order ${order})`;
+      let listed = 0;
+      for (const slot of slotsInSection(map, section, order)) {
         if (map.state[slot] !== (FREE | order))
           corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
-        if (Math.floor(slot / pages) !== section) corrupt(`${where} holds a block of another section`);
-        if (map.prev[slot] !== previous) corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
-        if (--freeHeads[h] < 0) corrupt(`${where} lists a block twice or loops`);
-        previous = slot;
+        listed++;
       }
-      if (freeHeads[h] !== 0)
-        corrupt(`free list (section ${section}, order ${order}) misses ${freeHeads[h]} free blocks`);
-      const nonEmpty = map.heads[h] !== NIL;
-      if (map.hasBit(order, section) !== nonEmpty)
-        corrupt(`bitmap bit (section ${section}, order ${order}) is wrong`);
-      if (nonEmpty) mask |= 1 << order;
+      if (listed !== freeHeads[h] || map.count[h] !== listed) {
+        corrupt(`${where}: ${freeHeads[h]} free blocks, ${listed} bits set, count ${map.count[h]}`);
+      }
+      if (map.hasBit(order, section) !== listed > 0)
+        corrupt(`section bitmap bit (section ${section}, order ${order}) is wrong`);
+      if (listed > 0) mask |= 1 << order;
     }
   }
   for (let order = 0; order < map.orders; order++) {
@@ -222,5 +212,22 @@ function checkFreeLists(a: Inspectable, freeHeads: Int32Array): void {
     }
   }
   if (mask >>> 0 !== map.orderMask)
-    corrupt(`orderMask is ${map.orderMask.toString(2)}, lists say ${(mask >>> 0).toString(2)}`);
+    corrupt(`orderMask is ${map.orderMask.toString(2)}, free sets say ${(mask >>> 0).toString(2)}`);
+}
+
+/** Slots of the free blocks of `order` in `section`, lowest first, per its bitmap. */
+function* slotsInSection(map: PageMap, section: number, order: number): Generator<number> {
+  const base = section * map.sectionWords + map.orderOffset[order];
+  const positions = 2 ** Math.max(0, map.sectionOrder - order);
+  for (let i = 0; i < positions; i++) {
+    if ((map.free[base + (i >>> 5)] & (1 << (i & 31))) !== 0)
+      yield section * 2 ** map.sectionOrder + i * 2 ** order;
+  }
+}
+
+/** Slots of every free block of `order`, in address order. */
+export function* freeSlots(map: PageMap, order: number): Generator<number> {
+  for (let section = 0; section < map.sectionCount; section++) {
+    if (map.count[section * map.orders + order] !== 0) yield* slotsInSection(map, section, order);
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * The page allocator's metadata: every typed array it owns, and the free-list primitives.
+ * The page allocator's metadata: every typed array it owns, and the free-set primitives.
  *
  * Sections. The address space is cut into aligned sections of S = 2^sectionOrder pages (the
  * sparse memory model of Linux). Only sections that hold managed memory get metadata, so a
@@ -10,19 +10,21 @@
  * section, so its buddy is `slot ^ 2^k`; a block of order k >= sectionOrder covers 2^(k-s)
  * whole sections, all present and therefore numbered consecutively.
  *
- * Per-slot state (one byte, `state`):
+ * Per page (`state`, one byte):
  *   0                    NONE: not a block start (inside a block, or not managed memory)
  *   FREE | order         the first page of a free block
  *   ALLOCATED | order    the first page of an allocated block
- * Per-slot links (`next`, `prev`, Int32): a free block's neighbours in its free list (-1 ends
- * the list). An allocated block keeps its tag in `next`. Interior pages are never read.
+ * and `tag` (Uint16): an allocated block's tag. Interior pages are never read.
  *
- * Free lists. One doubly-linked LIFO list per (section, order): `heads[section * orders + order]`.
- * For every order a hierarchical bitmap over sections (`bits`) has a bit set for each section
- * whose list of that order is non-empty, with summary levels above it (one bit per non-zero
- * word below), up to one top word. `orderMask` has bit k set iff order k has any free block.
- * Taking the lowest set section of the smallest non-empty order places allocations low in the
- * address space, which keeps the high memory free and mergeable (see the README's figures).
+ * Free sets. Each section has, per order k, a bitmap with one bit per naturally aligned order-k
+ * position in the section (bit `offset >> k`), set iff a free block of order k starts there;
+ * `count[section * orders + k]` is the number of set bits. Above the sections, per order, a
+ * hierarchical bitmap (`bits`) has a bit per section whose count is non-zero, with summary
+ * levels above it (one bit per non-zero word below) up to one top word, and `orderMask` has bit
+ * k set iff order k has any free block. So the lowest free block of an order is found in a few
+ * word reads, and a free block is inserted or removed by its address in O(1): allocation takes
+ * the smallest order that fits and the lowest address within it, which keeps high memory free
+ * and mergeable (the README compares this with LIFO free lists).
  */
 import { ctz32 } from "./order.js";
 
@@ -32,8 +34,6 @@ export const FREE = 0x40;
 export const ALLOCATED = 0x80;
 /** Mask of the order in a state byte. */
 export const ORDER_MASK = 0x3f;
-/** End of a free list. */
-export const NIL = -1;
 /** Sections are at most 2^8 pages: small enough that a lone page costs little, big enough to be rare. */
 export const MAX_SECTION_ORDER = 8;
 /** Slots are Int32 indices. */
@@ -52,10 +52,16 @@ export class PageMap {
   /** Address in bytes of each present section's first page. */
   readonly sectionAddress: Float64Array;
   readonly state: Uint8Array;
-  readonly next: Int32Array;
-  readonly prev: Int32Array;
-  readonly heads: Int32Array;
-  /** Bitmap words per order (all levels). */
+  readonly tag: Uint16Array;
+  /** Words of free bitmap per section, all orders. */
+  readonly sectionWords: number;
+  /** Offset of order k's bitmap inside a section's words. */
+  readonly orderOffset: Int32Array;
+  /** Per-section free bitmaps, `sectionWords` words per section. */
+  readonly free: Int32Array;
+  /** Free blocks per (section, order). */
+  readonly count: Uint16Array;
+  /** Hierarchical bitmap words per order (all levels). */
   readonly wordsPerOrder: number;
   /** Offset of each level inside an order's words; level 0 has one bit per section. */
   readonly levelOffset: number[];
@@ -71,11 +77,18 @@ export class PageMap {
     this.sectionAddress = sectionNumbers.map((n) => n * sectionBytes);
     const slots = this.sectionCount * 2 ** sectionOrder;
     this.state = new Uint8Array(slots);
-    this.next = new Int32Array(slots);
-    this.prev = new Int32Array(slots);
-    this.heads = new Int32Array(this.sectionCount * this.orders).fill(NIL);
-    this.levelOffset = [];
+    this.tag = new Uint16Array(slots);
+    this.orderOffset = new Int32Array(this.orders);
     let words = 0;
+    for (let k = 0; k < this.orders; k++) {
+      this.orderOffset[k] = words;
+      words += Math.ceil(2 ** Math.max(0, sectionOrder - k) / 32);
+    }
+    this.sectionWords = words;
+    this.free = new Int32Array(this.sectionCount * words);
+    this.count = new Uint16Array(this.sectionCount * this.orders);
+    this.levelOffset = [];
+    words = 0;
     let width = Math.max(1, this.sectionCount);
     do {
       this.levelOffset.push(words);
@@ -90,39 +103,45 @@ export class PageMap {
   get byteLength(): number {
     return (
       this.state.byteLength +
-      this.next.byteLength +
-      this.prev.byteLength +
-      this.heads.byteLength +
+      this.tag.byteLength +
+      this.free.byteLength +
+      this.count.byteLength +
       this.bits.byteLength +
       this.sectionNumber.byteLength +
       this.sectionAddress.byteLength
     );
   }
 
-  /** Puts the free block at `slot` at the head of its (section, order) list. */
+  /** Adds the free block of `order` at `slot` to its section's free set. */
   push(slot: number, order: number): void {
     const section = slot >>> this.sectionOrder;
-    const h = section * this.orders + order;
-    const head = this.heads[h];
-    this.next[slot] = head;
-    this.prev[slot] = NIL;
-    if (head === NIL) this.markNonEmpty(order, section);
-    else this.prev[head] = slot;
-    this.heads[h] = slot;
+    const i = (slot & ((1 << this.sectionOrder) - 1)) >>> order;
+    this.free[section * this.sectionWords + this.orderOffset[order] + (i >>> 5)] |= 1 << (i & 31);
+    const c = section * this.orders + order;
+    if (this.count[c]++ === 0) this.markNonEmpty(order, section);
   }
 
-  /** Removes the free block at `slot` from its (section, order) list. */
+  /** Removes the free block of `order` at `slot` from its section's free set. */
   unlink(slot: number, order: number): void {
-    const n = this.next[slot];
-    const p = this.prev[slot];
-    if (p === NIL) {
-      const section = slot >>> this.sectionOrder;
-      this.heads[section * this.orders + order] = n;
-      if (n === NIL) this.markEmpty(order, section);
-    } else {
-      this.next[p] = n;
-    }
-    if (n !== NIL) this.prev[n] = p;
+    const section = slot >>> this.sectionOrder;
+    const i = (slot & ((1 << this.sectionOrder) - 1)) >>> order;
+    this.free[section * this.sectionWords + this.orderOffset[order] + (i >>> 5)] &= ~(1 << (i & 31));
+    const c = section * this.orders + order;
+    if (--this.count[c] === 0) this.markEmpty(order, section);
+  }
+
+  /** The slot of the lowest free block of `order`; the order must have one. */
+  lowest(order: number): number {
+    const section = this.lowestSection(order);
+    return this.lowestIn(section, order);
+  }
+
+  /** The slot of the lowest free block of `order` in `section`, which must have one. */
+  lowestIn(section: number, order: number): number {
+    const base = section * this.sectionWords + this.orderOffset[order];
+    let w = base;
+    while (this.free[w] === 0) w++;
+    return (section << this.sectionOrder) + ((((w - base) << 5) | ctz32(this.free[w])) << order);
   }
 
   /** The lowest present section with a free block of `order`; the order must have one. */
@@ -134,6 +153,15 @@ export class PageMap {
       index = (index << 5) | ctz32(this.bits[base + offsets[level] + index]);
     }
     return index;
+  }
+
+  /** True when a free block of `order` starts at `slot` (per the bitmaps). */
+  isListed(slot: number, order: number): boolean {
+    const section = slot >>> this.sectionOrder;
+    const i = (slot & ((1 << this.sectionOrder) - 1)) >>> order;
+    return (
+      (this.free[section * this.sectionWords + this.orderOffset[order] + (i >>> 5)] & (1 << (i & 31))) !== 0
+    );
   }
 
   private markNonEmpty(order: number, section: number): void {
@@ -164,18 +192,18 @@ export class PageMap {
     this.orderMask = (this.orderMask & ~(1 << order)) >>> 0;
   }
 
-  /** Recomputes the bitmaps and `orderMask` from the list heads. */
+  /** Recomputes the section bitmaps and `orderMask` from the counts. */
   rebuildBits(): void {
     this.bits.fill(0);
     this.orderMask = 0;
     for (let section = 0; section < this.sectionCount; section++) {
       for (let order = 0; order < this.orders; order++) {
-        if (this.heads[section * this.orders + order] !== NIL) this.markNonEmpty(order, section);
+        if (this.count[section * this.orders + order] !== 0) this.markNonEmpty(order, section);
       }
     }
   }
 
-  /** True when the (section, order) bitmap bit is set (for `check`). */
+  /** True when the (section, order) bit of the section bitmap is set (for `check`). */
   hasBit(order: number, section: number): boolean {
     const w = order * this.wordsPerOrder + (section >>> 5);
     return (this.bits[w] & (1 << (section & 31))) !== 0;
