@@ -15,10 +15,10 @@ import { AllocError, show } from "../errors.js";
 import { withSections } from "./grow.js";
 import {
   checkAllocator,
-  freeSlots,
   type Inspectable,
   iterateBlocks,
   locateBlock,
+  lowestAligned,
   statsOf,
 } from "./inspect.js";
 import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
@@ -292,8 +292,17 @@ export class BuddyAllocator implements Inspectable {
     return iterateBlocks(this, ALLOCATED, true) as IterableIterator<AllocatedBlock>;
   }
 
-  /** The block containing byte `address`, or null when the address is not managed memory. */
+  /**
+   * The block containing byte `address`, or null when the address is not managed memory.
+   * @throws AllocError INVALID_ARGUMENT unless `address` is a safe non-negative integer.
+   */
   blockAt(address: number): BlockInfo | null {
+    if (!isSafeNonNegative(address)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `blockAt: address must be a safe non-negative integer, got ${show(address)}`,
+      );
+    }
     return locateBlock(this, address);
   }
 
@@ -352,32 +361,20 @@ export class BuddyAllocator implements Inspectable {
   }
 
   /**
-   * Takes a block of `order` whose address is aligned to 2^alignOrder pages and which ends at or
-   * below `limit`. Blocks of order >= alignOrder are aligned already: the lowest section of each
-   * order holds the lowest candidates. Smaller free blocks can hold an aligned sub-block only by
-   * chance; they are searched last, in full.
+   * Takes the lowest block of `order` aligned to 2^alignOrder pages that ends at or below `limit`,
+   * cut from the smallest free order that has one. Free blocks of order >= alignOrder are all
+   * aligned, so the lowest of each order is the only candidate; a smaller free block qualifies
+   * only if it starts on the alignment, so those orders are searched block by block.
    */
   private takeConstrained(order: number, alignOrder: number, limit: number): number {
     const map = this.map;
     const size = this.pageSize * 2 ** order;
-    for (let k = Math.max(order, alignOrder); k <= this.maxOrder; k++) {
+    for (let k = order; k <= this.maxOrder; k++) {
       if (((map.orderMask >>> k) & 1) === 0) continue;
-      const slot = map.lowest(k);
-      if (this.addressOf(slot) + size <= limit) {
+      const slot = k >= alignOrder ? map.lowest(k) : lowestAligned(this, k, alignOrder, limit - size + 1);
+      if (slot >= 0 && this.addressOf(slot) + size <= limit) {
         this.carve(slot, k, slot, order);
         return slot;
-      }
-    }
-    const align = this.pageSize * 2 ** alignOrder;
-    for (let k = order; k < Math.min(alignOrder, this.maxOrder + 1); k++) {
-      for (const slot of freeSlots(map, k)) {
-        const start = this.addressOf(slot);
-        const aligned = Math.ceil(start / align) * align;
-        if (aligned + size <= Math.min(limit, start + this.pageSize * 2 ** k)) {
-          const target = this.slotOf(aligned);
-          this.carve(slot, k, target, order);
-          return target;
-        }
       }
     }
     return -1;

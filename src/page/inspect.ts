@@ -164,7 +164,7 @@ export function checkAllocator(a: Inspectable): void {
     }
     previousEnd = base + sectionBytes;
   }
-  if (coveredUntil > previousEnd)
+  if (map.sectionCount > 0 && coveredUntil > previousEnd)
     corrupt(`the block ending at ${show(coveredUntil)} runs past the last section`);
   checkFreeSets(a, freeHeads);
   let regionPages = 0;
@@ -223,6 +223,20 @@ function* slotsInSection(map: PageMap, section: number, order: number): Generato
     if ((map.free[base + (i >>> 5)] & (1 << (i & 31))) !== 0)
       yield section * 2 ** map.sectionOrder + i * 2 ** order;
   }
+}
+
+/** The lowest free block of `order` whose page number is a multiple of 2^alignOrder and which starts below `below` (bytes), or -1. */
+export function lowestAligned(a: Inspectable, order: number, alignOrder: number, below: number): number {
+  const map = a.map;
+  const alignPages = 2 ** alignOrder;
+  const pages = 2 ** map.sectionOrder;
+  for (const slot of freeSlots(map, order)) {
+    const address = a.addressOf(slot);
+    if (address >= below) return -1;
+    const sectionPage = map.sectionNumber[slot >>> map.sectionOrder] * pages;
+    if ((sectionPage + (slot & (pages - 1))) % alignPages === 0) return slot;
+  }
+  return -1;
 }
 
 /** Slots of every free block of `order`, in address order. */
