@@ -21,7 +21,7 @@ import {
   lowestAligned,
   statsOf,
 } from "./inspect.js";
-import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
+import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages, PAGES_OF_ORDER } from "./order.js";
 import { ALLOCATED, FREE, MAX_SECTION_ORDER, MAX_SLOTS, ORDER_MASK, PageMap } from "./page-map.js";
 import { SectionDirectory } from "./section-directory.js";
 import type {
@@ -55,10 +55,8 @@ export class BuddyAllocator implements Inspectable {
   readonly regionStart: number[] = [];
   /** @internal */
   readonly regionEnd: number[] = [];
-  /** @internal */
-  totalPages = 0;
-  /** @internal */
-  freePages = 0;
+  /** [total pages, free pages]: in a Float64Array so the hot path updates them without boxing. */
+  private readonly pageCounts = new Float64Array(2);
   private readonly invSectionBytes: number;
   private readonly invPageSize: number;
 
@@ -139,8 +137,8 @@ export class BuddyAllocator implements Inspectable {
     this.regionStart.splice(at, 0, first);
     this.regionEnd.splice(at, 0, end);
     const pages = (end - first) / this.pageSize;
-    this.totalPages += pages;
-    this.freePages += pages;
+    this.pageCounts[0] += pages;
+    this.pageCounts[1] += pages;
     this.releaseRange(first / this.pageSize, end / this.pageSize);
     return { start: first, length: end - first };
   }
@@ -247,7 +245,7 @@ export class BuddyAllocator implements Inspectable {
     const state = slot < 0 ? 0 : this.map.state[slot];
     if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
     const order = state & ORDER_MASK;
-    this.freePages += 2 ** order;
+    this.pageCounts[1] += PAGES_OF_ORDER[order];
     this.release(slot, order);
   }
 
@@ -319,6 +317,16 @@ export class BuddyAllocator implements Inspectable {
     checkAllocator(this);
   }
 
+  /** @internal Pages managed. */
+  get totalPages(): number {
+    return this.pageCounts[0];
+  }
+
+  /** @internal Pages in free blocks. */
+  get freePages(): number {
+    return this.pageCounts[1];
+  }
+
   /** @internal The metadata slot of a page-aligned managed address, or -1. */
   slotOf(address: number): number {
     if (typeof address !== "number" || !(address >= 0)) return -1;
@@ -356,7 +364,7 @@ export class BuddyAllocator implements Inspectable {
       map.push(half, k);
     }
     map.state[slot] = ALLOCATED | order;
-    this.freePages -= 2 ** order;
+    this.pageCounts[1] -= PAGES_OF_ORDER[order];
     return slot;
   }
 
@@ -395,7 +403,7 @@ export class BuddyAllocator implements Inspectable {
       map.push(spare, k);
     }
     map.state[slot] = ALLOCATED | order;
-    this.freePages -= 2 ** order;
+    this.pageCounts[1] -= PAGES_OF_ORDER[order];
   }
 
   /** Makes block (slot, order) free, merging it with free buddies; the caller counted its pages. */
