@@ -1,0 +1,53 @@
+/**
+ * Compiles bench/native/buddy.c (cc -O2 -march=native) into bench/native/build/, runs the
+ * self-checking build once per workload, then the timed build. Returns null with a reason
+ * when no C compiler is available, so the C column can be skipped.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { WorkloadName } from "../workloads.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const source = `${here}buddy.c`;
+const buildDir = `${here}build/`;
+
+/** One run as printed by the C program (see buddy.c). */
+export interface NativeRun {
+  ops: number;
+  ns: number;
+  nsPerOp: number;
+  failures: number;
+  allocs: number;
+  frees: number;
+  livePages: number;
+  fragmentation: number;
+  metadataBytesPerPage: number;
+}
+
+/** Builds both binaries; returns the compiler's version line, or null when `cc` is missing. */
+export function buildNative(): string | null {
+  const probe = spawnSync("cc", ["--version"], { encoding: "utf8" });
+  if (probe.status !== 0) return null;
+  mkdirSync(buildDir, { recursive: true });
+  const flags = ["-O2", "-march=native", "-std=c11", "-Wall", "-Wextra", "-Werror"];
+  execFileSync("cc", [...flags, "-o", `${buildDir}buddy`, source]);
+  execFileSync("cc", [...flags, "-DSELF_CHECK", "-o", `${buildDir}buddy-check`, source]);
+  return probe.stdout.split("\n")[0];
+}
+
+function run(binary: string, workload: WorkloadName, ops: number, runs: number): NativeRun[] {
+  const out = execFileSync(`${buildDir}${binary}`, [workload, String(ops), String(runs)], {
+    encoding: "utf8",
+  });
+  return out
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as NativeRun);
+}
+
+/** Runs the self-check build once (throws if it fails), then `runs` timed runs. */
+export function runNative(workload: WorkloadName, ops: number, runs: number): NativeRun[] {
+  run("buddy-check", workload, ops, 1);
+  return run("buddy", workload, ops, runs);
+}

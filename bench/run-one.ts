@@ -1,0 +1,48 @@
+/**
+ * Child-process entry: runs ONE workload once on ONE peer and prints its result as a JSON
+ * line. Only the chosen peer's module is loaded, so the workload's call sites stay
+ * monomorphic and no JIT feedback or GC state is shared with other peers.
+ * Usage: node --import tsx bench/run-one.ts <peer> <workload> <ops> [poolBytes, default 1 GiB]
+ */
+import type { CreateSubject } from "./peers/peer.js";
+import { POOL, runWorkload, WORKLOADS, type WorkloadName } from "./workloads.js";
+
+const loaders: Record<string, () => Promise<{ create: CreateSubject }>> = {
+  ours: () => import("./peers/ours.js"),
+  "set-buddy": () => import("./peers/set-buddy.js"),
+  mempool: () => import("./peers/mempool.js"),
+};
+
+const [peer, workload, opsArg, poolArg] = process.argv.slice(2);
+const load = loaders[peer];
+if (!load || !WORKLOADS.includes(workload as WorkloadName)) {
+  throw new Error(
+    `usage: run-one.ts <${Object.keys(loaders).join("|")}> <${WORKLOADS.join("|")}> <ops> [poolBytes]`,
+  );
+}
+const { create } = await load();
+const pool = { ...POOL, bytes: poolArg ? Number(poolArg) : POOL.bytes };
+const subject = create(pool);
+const totalPages = pool.bytes / pool.pageSize;
+(globalThis as { gc?: () => void }).gc?.();
+
+const { result, live } = runWorkload(workload as WorkloadName, subject.allocator, Number(opsArg), totalPages);
+const fragmentation = subject.fragmentation();
+
+// Self-check, untimed: free what is still live; the allocator must be whole again.
+for (let i = 0; i < live.count; i++) subject.allocator.free(live.addresses[i], live.orders[i]);
+let drainError: string | null;
+try {
+  drainError = subject.verifyDrained();
+} catch (e) {
+  drainError = String(e);
+}
+
+const out = {
+  ...result,
+  nsPerOp: result.ns / result.ops,
+  fragmentation,
+  metadataBytesPerPage: subject.metadataBytesPerPage,
+  drainError,
+};
+process.stdout.write(`${JSON.stringify(out)}\n`);
