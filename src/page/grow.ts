@@ -32,6 +32,6 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
     map.count.set(old.count.subarray(start * old.orders, end * old.orders), to * map.orders);
     start = end;
   }
-  map.rebuildBits();
+  map.markSections(newIndex);
   return map;
 }

@@ -192,11 +192,9 @@ export class PageMap {
     this.orderMask = (this.orderMask & ~(1 << order)) >>> 0;
   }
 
-  /** Recomputes the section bitmaps and `orderMask` from the counts. */
-  rebuildBits(): void {
-    this.bits.fill(0);
-    this.orderMask = 0;
-    for (let section = 0; section < this.sectionCount; section++) {
+  /** Sets the section-bitmap bits of `sections` (indices) from their counts; the bitmaps start empty. */
+  markSections(sections: Int32Array): void {
+    for (const section of sections) {
       for (let order = 0; order < this.orders; order++) {
         if (this.count[section * this.orders + order] !== 0) this.markNonEmpty(order, section);
       }
