@@ -1,4 +1,5 @@
 /** buddy-alloc: buddy memory allocators for JavaScript. Re-exports only. */
+export * from "./concurrent/index.js";
 export { AllocError, type AllocErrorCode } from "./errors.js";
 export { BuddyAllocator, MAX_TAG } from "./page/buddy-allocator.js";
 export type {

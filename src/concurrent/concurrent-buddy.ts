@@ -1,0 +1,324 @@
+/**
+ * ConcurrentBuddy: a lock-free buddy allocator (NBBS) whose whole state lives in one
+ * SharedArrayBuffer, so every worker of a program can allocate and free from the same memory at
+ * once. Each thread opens its own handle (`create` in one thread, `attach` in the others); a
+ * handle keeps only derived constants and its private search cursors.
+ *
+ * Search. allocOrder(k) scans the nodes of order k from this handle's cursor (initially a point
+ * spread by the thread id, so threads start far apart), claiming the first node that reads 0;
+ * a claim that fails at an OCC ancestor skips that ancestor's whole subtree. The cursor then
+ * stays on the block found, so a thread that frees and allocates again reuses its own blocks.
+ *
+ * No spurious null. A scan can miss free memory: a block freed behind the scan position, or
+ * buddies whose merge finishes after the scan looked at their parent. So a failed scan is not
+ * trusted: the allocator sums the release counters (every free adds 1 to its thread's counter
+ * after its last mark is cleared), scans the whole order again, and returns null only if the sum
+ * did not move meanwhile. Then every node the scan saw busy was still held at the end of the scan
+ * by a live block or by an operation still in flight (a claim, or a free that had not returned).
+ * A rescan happens only because some free completed, so the loop is lock-free.
+ *
+ * free(address) takes the block's order back from the order index with one Atomics.exchange:
+ * two threads freeing the same block cannot both succeed, and a double free finds 0 and throws
+ * before touching the tree.
+ */
+import { AllocError, show } from "../errors.js";
+import { isPowerOfTwo, isSafeNonNegative, log2Exact } from "../page/order.js";
+import type { AllocatorStats, Block } from "../page/types.js";
+import { blocksOf, checkTree, locate, statsOf, type TreeView } from "./inspect.js";
+import {
+  bufferBytes,
+  COUNTER_SLOTS,
+  COUNTER_STRIDE,
+  COUNTERS_WORD,
+  type Geometry,
+  H_NEXT_THREAD,
+  HEADER_WORDS,
+  levelOffsets,
+  MAX_NODES,
+  MAX_PAGES,
+  nodeCount,
+  readHeader,
+  TREE_WORD,
+  writeHeader,
+} from "./layout.js";
+import { CLAIMED, claim, release } from "./node-tree.js";
+import type { ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
+
+/** Spreads thread ids over [0, 1): the fractional parts of t * golden ratio stay far apart. */
+const GOLDEN = 0.6180339887498949;
+
+/** A handle on a lock-free buddy allocator shared through a SharedArrayBuffer. */
+export class ConcurrentBuddy implements TreeView {
+  /** The shared state; pass it to `attach` in another thread. */
+  readonly buffer: SharedArrayBuffer;
+  /** Bytes per page. */
+  readonly pageSize: number;
+  /** Largest block order; a block of order k is `pageSize * 2^k` bytes. */
+  readonly maxOrder: number;
+  /** Bytes managed: addresses 0..size. */
+  readonly size: number;
+  /** Pages managed. */
+  readonly pages: number;
+  /** This handle's thread id (see ConcurrentHandleOptions). */
+  readonly threadId: number;
+  /** @internal Trees (blocks of maxOrder), the last one possibly partly phantom. */
+  readonly roots: number;
+  /** @internal The nodes (see node-tree.ts). */
+  readonly tree: Int32Array;
+  /** @internal Index of the first node of each order. */
+  readonly off: Int32Array;
+  /** @internal order+1 at the first page of each live block. */
+  readonly orderIndex: Uint8Array;
+  private readonly counters: Int32Array;
+  private readonly counterWord: number;
+  /** Blocks of each order lying wholly inside `pages`. */
+  private readonly blocks: Int32Array;
+  /** Where the next scan of each order starts. */
+  private readonly cursor: Int32Array;
+
+  private constructor(buffer: SharedArrayBuffer, g: Geometry, threadId: number | undefined) {
+    this.buffer = buffer;
+    this.pageSize = 2 ** g.pageShift;
+    this.maxOrder = g.maxOrder;
+    this.pages = g.pages;
+    this.size = g.pages * this.pageSize;
+    this.roots = g.roots;
+    this.tree = new Int32Array(buffer, TREE_WORD * 4, g.nodes);
+    this.off = levelOffsets(g.roots, g.maxOrder);
+    this.orderIndex = new Uint8Array(buffer, (TREE_WORD + g.nodes) * 4, g.pages);
+    this.counters = new Int32Array(buffer, 0, TREE_WORD);
+    if (threadId === undefined) {
+      threadId = Atomics.add(new Int32Array(buffer, 0, HEADER_WORDS), H_NEXT_THREAD, 1) & 0x7fffffff;
+    }
+    this.threadId = threadId;
+    this.counterWord = COUNTERS_WORD + (threadId % COUNTER_SLOTS) * COUNTER_STRIDE;
+    this.blocks = new Int32Array(g.maxOrder + 1);
+    this.cursor = new Int32Array(g.maxOrder + 1);
+    const spread = (threadId * GOLDEN) % 1;
+    for (let k = 0; k <= g.maxOrder; k++) {
+      this.blocks[k] = Math.floor(g.pages / 2 ** k);
+      this.cursor[k] = Math.floor(spread * this.blocks[k]);
+    }
+  }
+
+  /**
+   * Makes a new allocator over addresses 0..size in a new SharedArrayBuffer (about 8 bytes of
+   * metadata per page plus 4 KiB) and returns this thread's handle on it.
+   * @throws AllocError INVALID_ARGUMENT for a bad size, pageSize, maxOrder or threadId.
+   */
+  static create(options: ConcurrentBuddyOptions): ConcurrentBuddy {
+    const { size, pageSize = 4096, threadId } = options ?? ({} as ConcurrentBuddyOptions);
+    if (!isPowerOfTwo(pageSize)) {
+      throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${show(pageSize)}`);
+    }
+    if (!isSafeNonNegative(size) || size === 0 || size % pageSize !== 0) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `size must be a positive multiple of pageSize ${pageSize}, got ${show(size)}`,
+      );
+    }
+    const pages = size / pageSize;
+    if (pages > MAX_PAGES) {
+      throw new AllocError("INVALID_ARGUMENT", `size ${show(size)} is more than ${MAX_PAGES} pages`);
+    }
+    const fit = Math.floor(Math.log2(pages));
+    const maxOrder = options.maxOrder ?? Math.min(20, 2 ** fit > pages ? fit - 1 : fit);
+    if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > 30) {
+      throw new AllocError("INVALID_ARGUMENT", `maxOrder must be an integer in 0..30, got ${show(maxOrder)}`);
+    }
+    validateThreadId(threadId);
+    const roots = Math.ceil(pages / 2 ** maxOrder);
+    const nodes = nodeCount(roots, maxOrder);
+    if (nodes > MAX_NODES) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `maxOrder ${maxOrder} over ${pages} pages needs ${nodes} tree nodes (at most ${MAX_NODES})`,
+      );
+    }
+    const g: Geometry = { pageShift: log2Exact(pageSize), maxOrder, pages, roots, nodes };
+    const buffer = new SharedArrayBuffer(bufferBytes(g));
+    writeHeader(buffer, g);
+    const handle = new ConcurrentBuddy(buffer, g, threadId);
+    handle.reservePhantom();
+    return handle;
+  }
+
+  /**
+   * Opens a handle on an allocator made by `create` (in this or any other thread); usable at once.
+   * @throws AllocError INVALID_ARGUMENT for a non-SharedArrayBuffer or bad threadId, CORRUPT for
+   *   a buffer that does not hold a ConcurrentBuddy.
+   */
+  static attach(buffer: SharedArrayBuffer, options: ConcurrentHandleOptions = {}): ConcurrentBuddy {
+    const g = readHeader(buffer);
+    validateThreadId(options.threadId);
+    return new ConcurrentBuddy(buffer, g, options.threadId);
+  }
+
+  /**
+   * Allocates a block of at least `count` pages (order ceil(log2 count)).
+   * @returns its address in bytes, or null when no block of that order is free.
+   * @throws AllocError INVALID_ARGUMENT unless count is an integer in 1..2^maxOrder.
+   */
+  alloc(count: number): number | null {
+    if (!(Number.isInteger(count) && count >= 1 && count <= 2 ** this.maxOrder)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `count must be an integer in 1..${2 ** this.maxOrder}, got ${show(count)}`,
+      );
+    }
+    return this.allocOrder(count === 1 ? 0 : 32 - Math.clz32(count - 1));
+  }
+
+  /**
+   * Allocates a block of exactly `order` (pageSize * 2^order bytes), lock-free.
+   * @returns its address in bytes, or null when no block of that order was free (see the top of
+   *   this file for what that means under concurrency).
+   * @throws AllocError INVALID_ARGUMENT for an order outside 0..maxOrder.
+   */
+  allocOrder(order: number): number | null {
+    if (!((order | 0) === order && order >= 0 && order <= this.maxOrder)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
+      );
+    }
+    let b = this.scan(order);
+    if (b < 0) b = this.certifiedScan(order);
+    if (b < 0) return null;
+    const page = b * 2 ** order;
+    Atomics.store(this.orderIndex, page, order + 1);
+    return page * this.pageSize;
+  }
+
+  /**
+   * Frees the live block that starts at `address`, lock-free; its size is known.
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live block (double free, interior
+   *   or unmanaged address); INVALID_ARGUMENT for a non-address. Nothing changes when it throws.
+   */
+  free(address: number): void {
+    const page = typeof address === "number" ? address / this.pageSize : -1;
+    if (!(page >= 0 && page < this.pages && (page | 0) === page)) this.reject(address);
+    const entry = Atomics.exchange(this.orderIndex, page, 0);
+    if (entry === 0) this.reject(address);
+    const order = entry - 1;
+    release(this.tree, this.off, order, page >>> order, this.maxOrder);
+    Atomics.add(this.counters, this.counterWord, 1);
+  }
+
+  /**
+   * Occupancy figures, bytes unless named pages. Walks the tree (O(allocated blocks * maxOrder));
+   * exact when no other thread is allocating or freeing, a blend of moments otherwise.
+   */
+  stats(): AllocatorStats {
+    return statsOf(this);
+  }
+
+  /** The free blocks in address order (a live view: exact only while no other thread runs). */
+  freeBlocks(): IterableIterator<Block> {
+    return blocksOf(this, true);
+  }
+
+  /** The allocated blocks in address order (a live view: exact only while no other thread runs). */
+  allocatedBlocks(): IterableIterator<Block> {
+    return blocksOf(this, false);
+  }
+
+  /**
+   * Verifies every invariant of the tree and the order index (O(nodes)). Call it only while no
+   * other thread allocates or frees: in-flight operations legitimately leave marks it rejects.
+   * @throws AllocError CORRUPT naming the first violation found.
+   */
+  check(): void {
+    checkTree(this);
+  }
+
+  /** Scans order k from the cursor, wrapping once. @returns the block index claimed, or -1. */
+  private scan(k: number): number {
+    const tree = this.tree;
+    const first = this.off[k];
+    const end = this.blocks[k];
+    const start = this.cursor[k];
+    let b = start;
+    let wrapped = false;
+    for (;;) {
+      if (b >= end) {
+        if (wrapped || start === 0) return -1;
+        wrapped = true;
+        b = 0;
+      }
+      if (wrapped && b >= start) return -1;
+      if (Atomics.load(tree, first + b) !== 0) {
+        b++;
+        continue;
+      }
+      const failed = claim(tree, this.off, this.maxOrder, k, b);
+      if (failed === CLAIMED) {
+        this.cursor[k] = b;
+        return b;
+      }
+      const skip = failed - k;
+      b = ((b >>> skip) + 1) << skip;
+    }
+  }
+
+  /** Full scans bracketed by the release counters, until one finds a block or nothing was released. */
+  private certifiedScan(k: number): number {
+    for (;;) {
+      const before = this.releases();
+      const b = this.scan(k);
+      if (b >= 0 || this.releases() === before) return b;
+    }
+  }
+
+  /** Sum (mod 2^32) of the release counters. */
+  private releases(): number {
+    let sum = 0;
+    for (let s = 0; s < COUNTER_SLOTS; s++) {
+      sum = (sum + Atomics.load(this.counters, COUNTERS_WORD + s * COUNTER_STRIDE)) | 0;
+    }
+    return sum;
+  }
+
+  /** Allocates the pages beyond `pages` in the last tree for good (creation only). */
+  private reservePhantom(): void {
+    const end = this.roots * 2 ** this.maxOrder;
+    for (let page = this.pages; page < end; ) {
+      let k = 0;
+      while (k < this.maxOrder && page % 2 ** (k + 1) === 0 && page + 2 ** (k + 1) <= end) k++;
+      claim(this.tree, this.off, this.maxOrder, k, page / 2 ** k);
+      page += 2 ** k;
+    }
+  }
+
+  /** Throws the right error for an address that does not start a live block. */
+  private reject(address: number): never {
+    if (!isSafeNonNegative(address)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `free: address must be a safe non-negative integer, got ${show(address)}`,
+      );
+    }
+    const block = locate(this, address);
+    const why =
+      block === null
+        ? `is outside the managed 0..${show(this.size)}`
+        : block.free
+          ? "is in a free block (double free?)"
+          : block.address === address
+            ? "starts a block that is not live (freed concurrently?)"
+            : `is inside the block at ${show(block.address)} (interior pointer)`;
+    throw new AllocError("NOT_ALLOCATED", `free: address ${show(address)} ${why}`);
+  }
+}
+
+function validateThreadId(threadId: unknown): void {
+  if (
+    threadId !== undefined &&
+    !(Number.isInteger(threadId) && (threadId as number) >= 0 && (threadId as number) <= 0x7fffffff)
+  ) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `threadId must be an integer in 0..2^31-1, got ${show(threadId)}`,
+    );
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Where a ConcurrentBuddy keeps its state: one SharedArrayBuffer, laid out so that any thread
+ * can open it from the bytes alone. Offsets are in bytes unless named words (Int32).
+ *
+ *   words 0..15     header: MAGIC, VERSION, log2(pageSize), maxOrder, pages, roots, the next
+ *                   automatic thread id, node count (the rest reserved, 0)
+ *   words 16..1039  release counters: COUNTER_SLOTS slots, one per 64-byte line; a thread adds 1
+ *                   to its slot after each free (only the sum is ever read)
+ *   then            the tree: one Int32 node per block of every order (see node-tree.ts);
+ *                   level k holds roots * 2^(maxOrder-k) nodes, level 0 first
+ *   then            the order index: one byte per page, order+1 at the first page of each live
+ *                   (allocated) block, 0 elsewhere; free(address) takes it back with an exchange
+ *
+ * Pages beyond `pages` up to roots * 2^maxOrder (when the size is not a multiple of the top
+ * block) are allocated once at creation as "phantom" blocks that never appear in the index, the
+ * stats or the block lists.
+ */
+import { AllocError, show } from "../errors.js";
+
+/** "NBBS" */
+export const MAGIC = 0x4e424253;
+export const VERSION = 1;
+
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_PAGE_SHIFT = 2;
+export const H_MAX_ORDER = 3;
+export const H_PAGES = 4;
+export const H_ROOTS = 5;
+export const H_NEXT_THREAD = 6;
+export const H_NODES = 7;
+export const HEADER_WORDS = 16;
+
+/** Number of release counters; thread t adds to slot t % COUNTER_SLOTS. */
+export const COUNTER_SLOTS = 64;
+/** Words between two counters (64 bytes: one cache line each). */
+export const COUNTER_STRIDE = 16;
+export const COUNTERS_WORD = HEADER_WORDS;
+export const TREE_WORD = COUNTERS_WORD + COUNTER_SLOTS * COUNTER_STRIDE;
+
+/** Most pages one allocator manages (the tree then takes 1 GiB). */
+export const MAX_PAGES = 2 ** 27;
+/** Most tree nodes (Int32 indices, 1 GiB of nodes). */
+export const MAX_NODES = 2 ** 28;
+
+/** The geometry every handle derives from the header. */
+export interface Geometry {
+  pageShift: number;
+  maxOrder: number;
+  pages: number;
+  roots: number;
+  nodes: number;
+}
+
+/** Bytes of buffer a geometry needs. */
+export function bufferBytes(g: Geometry): number {
+  const indexAt = (TREE_WORD + g.nodes) * 4;
+  return Math.ceil((indexAt + g.pages) / 8) * 8;
+}
+
+/** Nodes of a tree with `roots` roots of order `maxOrder`: roots * (2^(maxOrder+1) - 1). */
+export function nodeCount(roots: number, maxOrder: number): number {
+  return roots * (2 ** (maxOrder + 1) - 1);
+}
+
+/** `off[k]`: index of the first node of order k in the tree; `off[maxOrder + 1]` is the node count. */
+export function levelOffsets(roots: number, maxOrder: number): Int32Array {
+  const off = new Int32Array(maxOrder + 2);
+  for (let k = 0; k <= maxOrder; k++) off[k + 1] = off[k] + roots * 2 ** (maxOrder - k);
+  return off;
+}
+
+/** Writes a fresh header into `buffer` (all other bytes must be 0). */
+export function writeHeader(buffer: SharedArrayBuffer, g: Geometry): void {
+  const h = new Int32Array(buffer, 0, HEADER_WORDS);
+  h[H_VERSION] = VERSION;
+  h[H_PAGE_SHIFT] = g.pageShift;
+  h[H_MAX_ORDER] = g.maxOrder;
+  h[H_PAGES] = g.pages;
+  h[H_ROOTS] = g.roots;
+  h[H_NODES] = g.nodes;
+  Atomics.store(h, H_MAGIC, MAGIC);
+}
+
+/**
+ * Reads and validates the header of a buffer made by `ConcurrentBuddy.create`.
+ * @throws AllocError INVALID_ARGUMENT when `buffer` is not a SharedArrayBuffer, CORRUPT when its
+ *   bytes are not a ConcurrentBuddy of this version.
+ */
+export function readHeader(buffer: unknown): Geometry {
+  if (!(buffer instanceof SharedArrayBuffer)) {
+    throw new AllocError("INVALID_ARGUMENT", `attach needs a SharedArrayBuffer, got ${show(buffer)}`);
+  }
+  if (buffer.byteLength < TREE_WORD * 4) {
+    throw new AllocError(
+      "CORRUPT",
+      `buffer of ${buffer.byteLength} bytes is too small for a ConcurrentBuddy`,
+    );
+  }
+  const h = new Int32Array(buffer, 0, HEADER_WORDS);
+  if (Atomics.load(h, H_MAGIC) !== MAGIC || h[H_VERSION] !== VERSION) {
+    throw new AllocError("CORRUPT", "buffer does not hold a ConcurrentBuddy (bad magic or version)");
+  }
+  const g: Geometry = {
+    pageShift: h[H_PAGE_SHIFT],
+    maxOrder: h[H_MAX_ORDER],
+    pages: h[H_PAGES],
+    roots: h[H_ROOTS],
+    nodes: h[H_NODES],
+  };
+  const sane =
+    g.pageShift >= 0 &&
+    g.pageShift <= 52 &&
+    g.maxOrder >= 0 &&
+    g.maxOrder <= 30 &&
+    g.pages >= 1 &&
+    g.pages <= MAX_PAGES &&
+    g.roots === Math.ceil(g.pages / 2 ** g.maxOrder) &&
+    g.nodes === nodeCount(g.roots, g.maxOrder) &&
+    g.pages * 2 ** g.pageShift <= Number.MAX_SAFE_INTEGER &&
+    bufferBytes(g) <= buffer.byteLength;
+  if (!sane) throw new AllocError("CORRUPT", "ConcurrentBuddy header is inconsistent");
+  return g;
+}

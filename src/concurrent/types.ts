@@ -1,0 +1,25 @@
+/** Options of the concurrent allocator. Sizes in bytes, orders as in the page allocator. */
+
+/** Per-handle options: how this thread's handle searches the tree. */
+export interface ConcurrentHandleOptions {
+  /**
+   * A small integer naming the calling thread (0..2^31-1). It picks where this handle starts
+   * searching each order (threads with different ids start far apart, the paper's per-CPU hint)
+   * and which release counter it bumps. Default: the next id from a counter in the buffer.
+   */
+  threadId?: number;
+}
+
+/** Options of `ConcurrentBuddy.create`. */
+export interface ConcurrentBuddyOptions extends ConcurrentHandleOptions {
+  /** Bytes managed: addresses 0..size. A positive multiple of `pageSize`, at most 2^27 pages. */
+  size: number;
+  /** Bytes per page: a power of two (default 4096). */
+  pageSize?: number;
+  /**
+   * Largest block order, 0..30: a block of order k is `pageSize * 2^k` bytes. Every allocation
+   * climbs the tree up to this order, so a smaller value is faster. Default: the largest order
+   * that fits in `size`, at most 20.
+   */
+  maxOrder?: number;
+}
