@@ -1,9 +1,10 @@
 /**
  * Adding sections: a new PageMap whose section list is the old one merged with the new section
- * numbers. All metadata is per section, so old sections move by whole runs (one typed-array copy
- * per run of old sections that stay adjacent). Runs only from `addRegion`.
+ * numbers. Old sections move by whole runs (one typed-array copy per run of old sections that
+ * stay adjacent); free-list links are slots, so they are rewritten by walking the lists, one
+ * step per free block. Runs only from `addRegion`.
  */
-import { PageMap } from "./page-map.js";
+import { NIL, PageMap } from "./page-map.js";
 
 /** Returns a PageMap holding the sections of `old` and `added` (section numbers not in `old`, increasing). */
 export function withSections(old: PageMap, added: number[], maxOrder: number, sectionBytes: number): PageMap {
@@ -21,17 +22,26 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
     }
   }
   const map = new PageMap(maxOrder, old.sectionOrder, numbers, sectionBytes);
-  const pages = 2 ** old.sectionOrder;
+  const shift = old.sectionOrder;
+  const pages = 2 ** shift;
   for (let start = 0; start < old.sectionCount; ) {
     let end = start + 1;
     while (end < old.sectionCount && newIndex[end] === newIndex[end - 1] + 1) end++;
-    const to = newIndex[start];
-    map.state.set(old.state.subarray(start * pages, end * pages), to * pages);
-    map.tag.set(old.tag.subarray(start * pages, end * pages), to * pages);
-    map.free.set(old.free.subarray(start * old.sectionWords, end * old.sectionWords), to * map.sectionWords);
-    map.count.set(old.count.subarray(start * old.orders, end * old.orders), to * map.orders);
+    const to = newIndex[start] * pages;
+    map.state.set(old.state.subarray(start * pages, end * pages), to);
+    map.next.set(old.next.subarray(start * pages, end * pages), to); // tags of allocated blocks
     start = end;
   }
-  map.markSections(newIndex);
+  const moved = (slot: number) =>
+    slot === NIL ? NIL : newIndex[slot >>> shift] * pages + (slot & (pages - 1));
+  for (let order = 0; order <= maxOrder; order++) {
+    map.heads[order] = moved(old.heads[order]);
+    for (let slot = old.heads[order]; slot !== NIL; slot = old.next[slot]) {
+      const to = moved(slot);
+      map.next[to] = moved(old.next[slot]);
+      map.prev[to] = moved(old.prev[slot]);
+    }
+  }
+  map.orderMask = old.orderMask;
   return map;
 }

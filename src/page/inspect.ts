@@ -4,7 +4,7 @@
  */
 import { AllocError, show } from "../errors.js";
 import { isSafeNonNegative } from "./order.js";
-import { ALLOCATED, FREE, ORDER_MASK, type PageMap } from "./page-map.js";
+import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
 import type { AllocatorStats, Block, BlockInfo } from "./types.js";
 
@@ -27,9 +27,8 @@ export interface Inspectable {
 export function statsOf(a: Inspectable): AllocatorStats {
   const map = a.map;
   const freeBlocksByOrder = new Array<number>(a.maxOrder + 1).fill(0);
-  for (let section = 0; section < map.sectionCount; section++) {
-    for (let order = 0; order <= a.maxOrder; order++)
-      freeBlocksByOrder[order] += map.count[section * map.orders + order];
+  for (let order = 0; order <= a.maxOrder; order++) {
+    for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) freeBlocksByOrder[order]++;
   }
   const freeBytes = a.freePages * a.pageSize;
   const largestFreeBlock = map.orderMask === 0 ? 0 : a.pageSize * 2 ** (31 - Math.clz32(map.orderMask));
@@ -67,7 +66,7 @@ export function* iterateBlocks(
       const order = state & ORDER_MASK;
       if ((state & flag) !== 0) {
         const address = a.addressOf(slot);
-        yield withTag ? { address, order, tag: map.tag[slot] } : { address, order };
+        yield withTag ? { address, order, tag: map.next[slot] } : { address, order };
       }
       if (order >= s) {
         following = section + 2 ** (order - s);
@@ -93,7 +92,7 @@ export function locateBlock(a: Inspectable, address: number): BlockInfo | null {
     const size = a.pageSize * 2 ** order;
     if (head + size <= address) return null;
     const free = (state & FREE) !== 0;
-    return { address: head, order, size, free, tag: free ? 0 : a.map.tag[slot] };
+    return { address: head, order, size, free, tag: free ? 0 : a.map.next[slot] };
   }
   return null;
 }
@@ -108,7 +107,7 @@ export function checkAllocator(a: Inspectable): void {
   const s = a.sectionOrder;
   const pages = 2 ** s;
   const sectionBytes = a.pageSize * pages;
-  const freeHeads = new Int32Array(map.sectionCount * map.orders);
+  const freeHeads = new Float64Array(a.maxOrder + 1);
   let region = 0;
   let coveredUntil = 0; // end (bytes) of the block the walk is inside
   let previousEnd = -1;
@@ -152,7 +151,7 @@ export function checkAllocator(a: Inspectable): void {
       coveredUntil = address + bytes;
       if (isFree) {
         freePages += 2 ** order;
-        freeHeads[section * map.orders + order]++;
+        freeHeads[order]++;
         if (order < a.maxOrder) {
           const buddy = Math.floor(address / bytes) % 2 === 0 ? address + bytes : address - bytes;
           const buddySlot = a.slotOf(buddy);
@@ -166,7 +165,7 @@ export function checkAllocator(a: Inspectable): void {
   }
   if (map.sectionCount > 0 && coveredUntil > previousEnd)
     corrupt(`the block ending at ${show(coveredUntil)} runs past the last section`);
-  checkFreeSets(a, freeHeads);
+  checkFreeLists(a, freeHeads);
   let regionPages = 0;
   for (let i = 0; i < a.regionStart.length; i++)
     regionPages += (a.regionEnd[i] - a.regionStart[i]) / a.pageSize;
@@ -176,72 +175,25 @@ export function checkAllocator(a: Inspectable): void {
   if (freePages !== a.freePages) corrupt(`freePages is ${a.freePages} but free blocks hold ${freePages}`);
 }
 
-/** The free bitmaps hold exactly the free heads counted by the walk; counts, section bitmaps and orderMask agree. */
-function checkFreeSets(a: Inspectable, freeHeads: Int32Array): void {
+/** Each order's list holds exactly the free heads of that order counted by the walk; links and orderMask agree. */
+function checkFreeLists(a: Inspectable, freeHeads: Float64Array): void {
   const map = a.map;
   let mask = 0;
-  for (let section = 0; section < map.sectionCount; section++) {
-    for (let order = 0; order < map.orders; order++) {
-      const h = section * map.orders + order;
-      const where = `free set (section ${section}, order ${order})`;
-      let listed = 0;
-      for (const slot of slotsInSection(map, section, order)) {
-        if (map.state[slot] !== (FREE | order))
-          corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
-        listed++;
-      }
-      if (listed !== freeHeads[h] || map.count[h] !== listed) {
-        corrupt(`${where}: ${freeHeads[h]} free blocks, ${listed} bits set, count ${map.count[h]}`);
-      }
-      if (map.hasBit(order, section) !== listed > 0)
-        corrupt(`section bitmap bit (section ${section}, order ${order}) is wrong`);
-      if (listed > 0) mask |= 1 << order;
+  for (let order = 0; order <= a.maxOrder; order++) {
+    const where = `free list of order ${order}`;
+    let previous = NIL;
+    let listed = 0;
+    for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) {
+      if (slot < 0 || slot >= map.state.length) corrupt(`${where} links to slot ${slot}`);
+      if (map.state[slot] !== (FREE | order))
+        corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
+      if (map.prev[slot] !== previous) corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
+      if (++listed > freeHeads[order]) corrupt(`${where} lists more blocks than are free, or loops`);
+      previous = slot;
     }
-  }
-  for (let order = 0; order < map.orders; order++) {
-    const base = order * map.wordsPerOrder;
-    const levels = map.levelOffset;
-    for (let level = 1; level < levels.length; level++) {
-      const below = (levels[level] - levels[level - 1]) | 0;
-      for (let w = 0; w < below; w++) {
-        const set = (map.bits[base + levels[level] + (w >>> 5)] & (1 << (w & 31))) !== 0;
-        if (set !== (map.bits[base + levels[level - 1] + w] !== 0)) {
-          corrupt(`summary bitmap of order ${order}, level ${level}, bit ${w} is wrong`);
-        }
-      }
-    }
+    if (listed !== freeHeads[order]) corrupt(`${where} misses ${freeHeads[order] - listed} free blocks`);
+    if (listed > 0) mask |= 1 << order;
   }
   if (mask >>> 0 !== map.orderMask)
-    corrupt(`orderMask is ${map.orderMask.toString(2)}, free sets say ${(mask >>> 0).toString(2)}`);
-}
-
-/** Slots of the free blocks of `order` in `section`, lowest first, per its bitmap. */
-function* slotsInSection(map: PageMap, section: number, order: number): Generator<number> {
-  const base = section * map.sectionWords + map.orderOffset[order];
-  const positions = 2 ** Math.max(0, map.sectionOrder - order);
-  for (let i = 0; i < positions; i++) {
-    if ((map.free[base + (i >>> 5)] & (1 << (i & 31))) !== 0)
-      yield section * 2 ** map.sectionOrder + i * 2 ** order;
-  }
-}
-
-/** The lowest free block of `order` whose page number is a multiple of 2^alignOrder and which starts below `below` (bytes), or -1. */
-export function lowestAligned(a: Inspectable, order: number, alignOrder: number, below: number): number {
-  const map = a.map;
-  const alignPages = 2 ** alignOrder;
-  const pages = 2 ** map.sectionOrder;
-  for (const slot of freeSlots(map, order)) {
-    const address = a.addressOf(slot);
-    if (address >= below) return -1;
-    const sectionPage = map.sectionNumber[slot >>> map.sectionOrder] * pages;
-    if ((sectionPage + (slot & (pages - 1))) % alignPages === 0) return slot;
-  }
-  return -1;
-}
-
-/** Slots of every free block of `order`, in address order. */
-export function* freeSlots(map: PageMap, order: number): Generator<number> {
-  for (let section = 0; section < map.sectionCount; section++) {
-    if (map.count[section * map.orders + order] !== 0) yield* slotsInSection(map, section, order);
-  }
+    corrupt(`orderMask is ${map.orderMask.toString(2)}, lists say ${(mask >>> 0).toString(2)}`);
 }

@@ -343,15 +343,28 @@ describe("allocPages", () => {
     expect(freeList(a)).toEqual([blk(0, 0x1000), blk(1, 0x2000), blk(2, 0x4000)]);
   });
 
-  it("takes the lowest address within an order", () => {
+  it("takes the block freed last within an order (LIFO)", () => {
     const a = alloc4k();
     a.addRegion(0x5000, PAGE);
     a.addRegion(0x9000, PAGE);
     a.addRegion(0x3000, PAGE);
     expect(a.allocPages(1)).toBe(0x3000);
-    expect(a.allocPages(1)).toBe(0x5000);
     expect(a.allocPages(1)).toBe(0x9000);
+    a.free(0x3000);
+    expect(a.allocPages(1)).toBe(0x3000);
+    expect(a.allocPages(1)).toBe(0x5000);
     expect(a.allocPages(1)).toBeNull();
+  });
+
+  it("takes the lowest fitting block when constrained by a limit", () => {
+    const a = alloc4k();
+    a.addRegion(0x5000, PAGE);
+    a.addRegion(0x9000, PAGE);
+    a.addRegion(0x3000, PAGE);
+    expect(a.allocPages(1, { limit: 0x10000 })).toBe(0x3000);
+    expect(a.allocPages(1, { limit: 0x10000 })).toBe(0x5000);
+    expect(a.allocPages(1, { limit: 0x9000 })).toBeNull();
+    expect(a.allocPages(1, { limit: 0xa000 })).toBe(0x9000);
   });
 
   it("returns the low half when it splits and keeps the high halves free", () => {
