@@ -15,8 +15,17 @@
 import { AllocError, show } from "../errors.js";
 import { withSections } from "./grow.js";
 import { checkAllocator, type Inspectable, iterateBlocks, locateBlock, statsOf } from "./inspect.js";
-import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages, PAGES_OF_ORDER } from "./order.js";
-import { ALLOCATED, FREE, MAX_SECTION_ORDER, MAX_SLOTS, NIL, ORDER_MASK, PageMap } from "./page-map.js";
+import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
+import {
+  ALLOCATED,
+  FREE,
+  MAX_SECTION_ORDER,
+  MAX_SLOTS,
+  NIL,
+  ORDER_MASK,
+  PageMap,
+  type PageStorage,
+} from "./page-map.js";
 import { SectionDirectory } from "./section-directory.js";
 import type {
   AllocatedBlock,
@@ -49,8 +58,8 @@ export class BuddyAllocator implements Inspectable {
   readonly regionStart: number[] = [];
   /** @internal */
   readonly regionEnd: number[] = [];
-  /** [total pages, free pages]: in a Float64Array so the hot path updates them without boxing. */
-  private readonly pageCounts = new Float64Array(2);
+  /** @internal Pages managed (the sum of the regions). */
+  totalPages = 0;
   /**
    * The window: the longest run of present sections that are adjacent in memory, where slot and
    * address convert by one multiply, without the directory. Most allocators are one window.
@@ -97,20 +106,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT (bad numbers, no whole page, too much metadata), OVERLAP.
    */
   addRegion(start: number, length: number): Region {
-    if (!isSafeNonNegative(start) || !isSafeNonNegative(length) || start + length > Number.MAX_SAFE_INTEGER) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `region start and length must be safe non-negative integers, got ${show(start)}, ${show(length)}`,
-      );
-    }
-    const first = Math.ceil(start / this.pageSize) * this.pageSize;
-    const end = Math.floor((start + length) / this.pageSize) * this.pageSize;
-    if (end <= first) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `region ${show(start)}+${show(length)} holds no whole page of ${this.pageSize} bytes`,
-      );
-    }
+    const [first, end] = this.wholePages(start, length);
     const at = this.regionIndexAfter(first);
     if (
       (at > 0 && this.regionEnd[at - 1] > first) ||
@@ -133,17 +129,115 @@ export class BuddyAllocator implements Inspectable {
       );
     }
     if (added.length > 0) {
-      this.map = withSections(this.map, added, this.maxOrder, this.sectionBytes);
-      this.directory = new SectionDirectory(this.map.sectionNumber);
-      this.placeWindow();
+      if (this.map.external) {
+        throw new AllocError(
+          "INVALID_ARGUMENT",
+          "an allocator over caller storage grows only by extendRegion",
+        );
+      }
+      this.adopt(withSections(this.map, added, this.maxOrder, this.sectionBytes));
     }
     this.regionStart.splice(at, 0, first);
     this.regionEnd.splice(at, 0, end);
     const pages = (end - first) / this.pageSize;
-    this.pageCounts[0] += pages;
-    this.pageCounts[1] += pages;
+    this.totalPages += pages;
     this.releaseRange(first / this.pageSize, end / this.pageSize);
     return { start: first, length: end - first };
+  }
+
+  /**
+   * An allocator over one region whose metadata lives in `storage`: views the caller carved from
+   * memory it owns (a heap's buffer, possibly shared by workers, possibly saved and re-opened).
+   * With `fresh`, the metadata is initialised with the whole region free; otherwise it is taken
+   * as it is. The storage must hold `storagePages(options, start, maxLength)` pages so that
+   * `extendRegion` can grow the region in place.
+   * @throws AllocError INVALID_ARGUMENT for bad numbers, no whole page, or storage too small.
+   */
+  static inStorage(
+    options: BuddyOptions,
+    start: number,
+    length: number,
+    storage: PageStorage,
+    fresh: boolean,
+  ): BuddyAllocator {
+    const a = new BuddyAllocator(options);
+    const [first, end] = a.wholePages(start, length);
+    const numbers: number[] = [];
+    for (let n = Math.floor(first / a.sectionBytes); n * a.sectionBytes < end; n++) numbers.push(n);
+    if (storage.state.length < numbers.length * 2 ** a.sectionOrder) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `page storage of ${storage.state.length} pages is too small for ${show(first)}..${show(end)}`,
+      );
+    }
+    a.adopt(new PageMap(a.maxOrder, a.sectionOrder, Float64Array.from(numbers), a.sectionBytes, storage));
+    if (fresh) a.map.clear();
+    a.regionStart.push(first);
+    a.regionEnd.push(first);
+    if (fresh) a.extendRegion(end);
+    else {
+      a.regionEnd[0] = end;
+      a.totalPages = (end - first) / a.pageSize;
+    }
+    return a;
+  }
+
+  /** Pages of {@link PageStorage} that `inStorage` needs for a region of up to `length` bytes at `start`. */
+  static storagePages(options: BuddyOptions, start: number, length: number): number {
+    const a = new BuddyAllocator(options);
+    const [first, end] = a.wholePages(start, length);
+    return (
+      (Math.floor((end - 1) / a.sectionBytes) - Math.floor(first / a.sectionBytes) + 1) * 2 ** a.sectionOrder
+    );
+  }
+
+  /**
+   * Moves the end of the last region up to `end` (bytes, rounded down to a page) and frees the
+   * new pages, merging them with their buddies: for memory that grows, like a WebAssembly.Memory.
+   * @throws AllocError INVALID_ARGUMENT when `end` is below the current end or the storage is too small; OVERLAP never (nothing lies above the last region).
+   */
+  extendRegion(end: number): void {
+    const last = this.regionEnd.length - 1;
+    if (last < 0 || !isSafeNonNegative(end) || end < this.regionEnd[last]) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `extendRegion: ${show(end)} is not above the last region's end`,
+      );
+    }
+    const from = this.regionEnd[last];
+    const to = Math.floor(end / this.pageSize) * this.pageSize;
+    if (to <= from) return;
+    const numbers = Array.from(this.map.sectionNumber);
+    for (let n = Math.floor(from / this.sectionBytes); n * this.sectionBytes < to; n++) {
+      if (n > numbers[numbers.length - 1] || numbers.length === 0) numbers.push(n);
+    }
+    if (numbers.length > this.map.sectionCount) {
+      const pages = numbers.length * 2 ** this.sectionOrder;
+      if (this.map.external && this.map.state.length < pages) {
+        throw new AllocError(
+          "INVALID_ARGUMENT",
+          `page storage of ${this.map.state.length} pages cannot grow to ${show(to)}`,
+        );
+      }
+      const storage = this.map.external ? this.map : undefined;
+      const grown = new PageMap(
+        this.maxOrder,
+        this.sectionOrder,
+        Float64Array.from(numbers),
+        this.sectionBytes,
+        storage,
+      );
+      if (!this.map.external) {
+        grown.state.set(this.map.state);
+        grown.next.set(this.map.next);
+        grown.prev.set(this.map.prev);
+        grown.heads.set(this.map.heads);
+      }
+      this.adopt(grown);
+    }
+    this.regionEnd[last] = to;
+    this.totalPages += (to - from) / this.pageSize;
+    this.releaseRange(from / this.pageSize, to / this.pageSize);
   }
 
   /**
@@ -248,7 +342,6 @@ export class BuddyAllocator implements Inspectable {
     const state = slot < 0 ? 0 : this.map.state[slot];
     if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
     const order = state & ORDER_MASK;
-    this.pageCounts[1] += PAGES_OF_ORDER[order];
     this.release(slot, order);
   }
 
@@ -320,14 +413,14 @@ export class BuddyAllocator implements Inspectable {
     checkAllocator(this);
   }
 
-  /** @internal Pages managed. */
-  get totalPages(): number {
-    return this.pageCounts[0];
-  }
-
-  /** @internal Pages in free blocks. */
+  /** @internal Pages in free blocks, counted from the free lists: O(free blocks). */
   get freePages(): number {
-    return this.pageCounts[1];
+    const map = this.map;
+    let pages = 0;
+    for (let order = 0; order <= this.maxOrder; order++) {
+      for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) pages += 2 ** order;
+    }
+    return pages;
   }
 
   /** @internal The metadata slot of a page-aligned managed address, or -1. */
@@ -373,7 +466,6 @@ export class BuddyAllocator implements Inspectable {
       map.push(this.upperHalf(slot, k), k);
     }
     map.state[slot] = ALLOCATED | order;
-    this.pageCounts[1] -= PAGES_OF_ORDER[order];
     return slot;
   }
 
@@ -419,7 +511,6 @@ export class BuddyAllocator implements Inspectable {
       map.push(spare, k);
     }
     map.state[slot] = ALLOCATED | order;
-    this.pageCounts[1] -= PAGES_OF_ORDER[order];
   }
 
   /** Makes block (slot, order) free, merging it with free buddies; the caller counted its pages. */
@@ -474,6 +565,32 @@ export class BuddyAllocator implements Inspectable {
     for (let i = blocks.length - 2; i >= 0; i -= 2) {
       this.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
     }
+  }
+
+  /** The whole pages of [start, start + length) as [first, end) in bytes. */
+  private wholePages(start: number, length: number): [number, number] {
+    if (!isSafeNonNegative(start) || !isSafeNonNegative(length) || start + length > Number.MAX_SAFE_INTEGER) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `region start and length must be safe non-negative integers, got ${show(start)}, ${show(length)}`,
+      );
+    }
+    const first = Math.ceil(start / this.pageSize) * this.pageSize;
+    const end = Math.floor((start + length) / this.pageSize) * this.pageSize;
+    if (end <= first) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `region ${show(start)}+${show(length)} holds no whole page of ${this.pageSize} bytes`,
+      );
+    }
+    return [first, end];
+  }
+
+  /** Makes `map` the metadata and rebuilds what is derived from its sections. */
+  private adopt(map: PageMap): void {
+    this.map = map;
+    this.directory = new SectionDirectory(map.sectionNumber);
+    this.placeWindow();
   }
 
   /** Points the window at the longest run of adjacent present sections. */

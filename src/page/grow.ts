@@ -42,6 +42,6 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
       map.prev[to] = moved(old.prev[slot]);
     }
   }
-  map.orderMask = old.orderMask;
+  map.heads[map.maskIndex] = old.heads[old.maskIndex];
   return map;
 }

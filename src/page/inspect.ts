@@ -30,14 +30,18 @@ export function statsOf(a: Inspectable): AllocatorStats {
   for (let order = 0; order <= a.maxOrder; order++) {
     for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) freeBlocksByOrder[order]++;
   }
-  const freeBytes = a.freePages * a.pageSize;
+  let freePages = 0;
+  freeBlocksByOrder.forEach((n, order) => {
+    freePages += n * 2 ** order;
+  });
+  const freeBytes = freePages * a.pageSize;
   const largestFreeBlock = map.orderMask === 0 ? 0 : a.pageSize * 2 ** (31 - Math.clz32(map.orderMask));
   return {
     totalBytes: a.totalPages * a.pageSize,
     freeBytes,
-    allocatedBytes: (a.totalPages - a.freePages) * a.pageSize,
+    allocatedBytes: (a.totalPages - freePages) * a.pageSize,
     totalPages: a.totalPages,
-    freePages: a.freePages,
+    freePages,
     freeBlocksByOrder,
     largestFreeBlock,
     fragmentation: freeBytes === 0 ? 0 : 1 - largestFreeBlock / freeBytes,

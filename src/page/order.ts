@@ -28,6 +28,3 @@ export function ctz32(word: number): number {
 export function isSafeNonNegative(n: unknown): n is number {
   return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 }
-
-/** `PAGES_OF_ORDER[k]` is 2^k, for k in 0..31, without a Math.pow call on the hot path. */
-export const PAGES_OF_ORDER = Float64Array.from({ length: 32 }, (_, k) => 2 ** k);

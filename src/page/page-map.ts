@@ -19,8 +19,13 @@
  * 9 bytes per page in all, touched only at block starts.
  *
  * Free lists. One doubly-linked LIFO list per order (`heads[order]`), so a block is removed by
- * its address in O(1) when its buddy merges with it; `orderMask` has bit k set iff the list of
- * order k is non-empty, so the smallest order that fits is one count-trailing-zeros away.
+ * its address in O(1) when its buddy merges with it. `heads[maxOrder + 1]` is the order mask: bit
+ * k set iff the list of order k is non-empty, so the smallest order that fits is one
+ * count-trailing-zeros away.
+ *
+ * Storage. The four arrays are the allocator's own, or views the caller carves from memory it
+ * manages itself (a heap's buffer, shared by workers): then every mutable bit of the free lists
+ * lives in that memory, and another handle over the same views sees the same allocator.
  */
 /** State byte flag: the slot starts a free block. */
 export const FREE = 0x40;
@@ -36,6 +41,37 @@ export const MAX_SLOTS = 2 ** 31 - 1;
 /** End of a free list. */
 export const NIL = -1;
 
+/** The typed arrays that hold the per-page metadata and the list heads; see the file comment. */
+export interface PageStorage {
+  /** One byte per page. */
+  state: Uint8Array;
+  /** One Int32 per page. */
+  next: Int32Array;
+  /** One Int32 per page. */
+  prev: Int32Array;
+  /** maxOrder + 2 Int32: the list heads, then the order mask. */
+  heads: Int32Array;
+}
+
+/** Bytes of storage for `pages` pages and orders 0..maxOrder, laid out by {@link pageStorageIn}. */
+export function pageStorageBytes(pages: number, maxOrder: number): number {
+  return (maxOrder + 2) * 4 + pages * 8 + pages;
+}
+
+/** Views of a {@link PageStorage} at `byteOffset` (a multiple of 4) of `buffer`: heads, next, prev, state. */
+export function pageStorageIn(
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  pages: number,
+  maxOrder: number,
+): PageStorage {
+  const heads = new Int32Array(buffer, byteOffset, maxOrder + 2);
+  const next = new Int32Array(buffer, heads.byteOffset + heads.byteLength, pages);
+  const prev = new Int32Array(buffer, next.byteOffset + next.byteLength, pages);
+  const state = new Uint8Array(buffer, prev.byteOffset + prev.byteLength, pages);
+  return { state, next, prev, heads };
+}
+
 /** Typed-array metadata for a fixed set of sections. Replaced wholesale when sections are added. */
 export class PageMap {
   /** Pages per section, as a power of two. */
@@ -49,32 +85,69 @@ export class PageMap {
   readonly state: Uint8Array;
   readonly next: Int32Array;
   readonly prev: Int32Array;
-  /** First free block of each order, or NIL. */
+  /** First free block of each order, or NIL; then the order mask. */
   readonly heads: Int32Array;
-  /** Bit k set iff order k has a free block. */
-  orderMask = 0;
+  /** Index of the order mask in `heads`. */
+  readonly maskIndex: number;
+  /** True when the arrays are the caller's views (not counted as this allocator's metadata). */
+  readonly external: boolean;
 
-  constructor(maxOrder: number, sectionOrder: number, sectionNumbers: Float64Array, sectionBytes: number) {
+  /**
+   * @param storage views to use instead of new arrays; they must hold at least the sections'
+   * pages, and their content is taken as it is (see {@link PageMap.clear}).
+   */
+  constructor(
+    maxOrder: number,
+    sectionOrder: number,
+    sectionNumbers: Float64Array,
+    sectionBytes: number,
+    storage?: PageStorage,
+  ) {
     this.sectionOrder = sectionOrder;
     this.sectionCount = sectionNumbers.length;
     this.sectionNumber = sectionNumbers;
     this.sectionAddress = sectionNumbers.map((n) => n * sectionBytes);
+    this.maskIndex = maxOrder + 1;
     const slots = this.sectionCount * 2 ** sectionOrder;
-    this.state = new Uint8Array(slots);
-    this.next = new Int32Array(slots);
-    this.prev = new Int32Array(slots);
-    this.heads = new Int32Array(maxOrder + 1).fill(NIL);
+    this.external = storage !== undefined;
+    if (storage === undefined) {
+      this.state = new Uint8Array(slots);
+      this.next = new Int32Array(slots);
+      this.prev = new Int32Array(slots);
+      this.heads = new Int32Array(maxOrder + 2);
+      this.clear();
+    } else {
+      const { state, next, prev, heads } = storage;
+      if (state.length < slots || next.length < slots || prev.length < slots || heads.length < maxOrder + 2) {
+        throw new RangeError(
+          `page storage holds fewer than the ${slots} pages of ${this.sectionCount} sections`,
+        );
+      }
+      this.state = state;
+      this.next = next;
+      this.prev = prev;
+      this.heads = heads;
+    }
+  }
+
+  /** Empties every list and marks every page NONE. */
+  clear(): void {
+    this.state.fill(0);
+    this.heads.fill(NIL);
+    this.heads[this.maskIndex] = 0;
+  }
+
+  /** Bit k set iff order k has a free block. */
+  get orderMask(): number {
+    return this.heads[this.maskIndex] >>> 0;
   }
 
   /** Bytes held in typed arrays. */
   get byteLength(): number {
+    const sections = this.sectionNumber.byteLength + this.sectionAddress.byteLength;
+    if (this.external) return sections;
     return (
-      this.state.byteLength +
-      this.next.byteLength +
-      this.prev.byteLength +
-      this.heads.byteLength +
-      this.sectionNumber.byteLength +
-      this.sectionAddress.byteLength
+      this.state.byteLength + this.next.byteLength + this.prev.byteLength + this.heads.byteLength + sections
     );
   }
 
@@ -84,7 +157,7 @@ export class PageMap {
     this.state[slot] = FREE | order;
     this.next[slot] = head;
     this.prev[slot] = NIL;
-    if (head === NIL) this.orderMask = (this.orderMask | (1 << order)) >>> 0;
+    if (head === NIL) this.heads[this.maskIndex] |= 1 << order;
     else this.prev[head] = slot;
     this.heads[order] = slot;
   }
@@ -95,7 +168,7 @@ export class PageMap {
     const p = this.prev[slot];
     if (p === NIL) {
       this.heads[order] = n;
-      if (n === NIL) this.orderMask = (this.orderMask & ~(1 << order)) >>> 0;
+      if (n === NIL) this.heads[this.maskIndex] &= ~(1 << order);
     } else {
       this.next[p] = n;
     }
