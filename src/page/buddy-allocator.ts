@@ -539,9 +539,9 @@ export class BuddyAllocator implements Inspectable {
   /** Slot of the buddy of the order-k block (k >= sectionOrder) starting at `section`, or -1 if not present. */
   private sectionBuddy(section: number, k: number): number {
     const map = this.map;
-    const span = 2 ** (k - this.sectionOrder);
+    const span = 1 << (k - this.sectionOrder); // k - sectionOrder <= 23
     const number = map.sectionNumber[section];
-    const up = Math.floor(number / span) % 2 === 0;
+    const up = (map.sectionLowBits[section] & span) === 0;
     const other = up ? section + span : section - span;
     if (
       other < 0 ||

@@ -82,6 +82,8 @@ export class PageMap {
   readonly sectionNumber: Float64Array;
   /** Address in bytes of each present section's first page. */
   readonly sectionAddress: Float64Array;
+  /** The low 31 bits of each section number, for integer bit tests (buddy direction). */
+  readonly sectionLowBits: Int32Array;
   readonly state: Uint8Array;
   readonly next: Int32Array;
   readonly prev: Int32Array;
@@ -107,6 +109,7 @@ export class PageMap {
     this.sectionCount = sectionNumbers.length;
     this.sectionNumber = sectionNumbers;
     this.sectionAddress = sectionNumbers.map((n) => n * sectionBytes);
+    this.sectionLowBits = Int32Array.from(sectionNumbers, (n) => n % 2 ** 31);
     this.maskIndex = maxOrder + 1;
     const slots = this.sectionCount * 2 ** sectionOrder;
     this.external = storage !== undefined;
@@ -144,7 +147,8 @@ export class PageMap {
 
   /** Bytes held in typed arrays. */
   get byteLength(): number {
-    const sections = this.sectionNumber.byteLength + this.sectionAddress.byteLength;
+    const sections =
+      this.sectionNumber.byteLength + this.sectionAddress.byteLength + this.sectionLowBits.byteLength;
     if (this.external) return sections;
     return (
       this.state.byteLength + this.next.byteLength + this.prev.byteLength + this.heads.byteLength + sections
