@@ -338,7 +338,14 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block; INVALID_ARGUMENT for a non-address.
    */
   free(address: number): void {
-    const slot = this.slotOf(address);
+    let slot = -1;
+    const offset = address - this.windowAddress;
+    if (typeof address === "number" && offset >= 0 && offset < this.windowBytes) {
+      const page = offset * this.invPageSize;
+      if ((page | 0) === page) slot = this.windowSlot + page;
+    } else {
+      slot = this.slotOf(address);
+    }
     const state = slot < 0 ? 0 : this.map.state[slot];
     if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
     const order = state & ORDER_MASK;
@@ -516,21 +523,32 @@ export class BuddyAllocator implements Inspectable {
   /** Makes block (slot, order) free, merging it with free buddies; the caller counted its pages. */
   private release(slot: number, order: number): void {
     const map = this.map;
-    const s = this.sectionOrder;
     const state = map.state;
+    const inSection = Math.min(this.sectionOrder, this.maxOrder);
     state[slot] = 0;
     let k = order;
-    for (; k < this.maxOrder; k++) {
-      let buddy: number;
-      if (k < s) {
-        buddy = slot ^ (1 << k);
-      } else {
-        buddy = this.sectionBuddy(slot >>> s, k);
-        if (buddy < 0) break;
+    // Below the section order the buddy is in the same section: slot ^ 2^k.
+    for (; k < inSection; k++) {
+      const buddy = slot ^ (1 << k);
+      if (state[buddy] !== (FREE | k)) {
+        map.push(slot, k);
+        return;
       }
-      if (state[buddy] !== (FREE | k)) break;
       map.unlink(buddy, k);
       state[buddy] = 0;
+      slot &= ~(1 << k);
+    }
+    this.releaseAcrossSections(slot, k);
+  }
+
+  /** The rest of `release` from order k >= sectionOrder, where buddies are whole sections away. */
+  private releaseAcrossSections(slot: number, k: number): void {
+    const map = this.map;
+    for (; k < this.maxOrder; k++) {
+      const buddy = this.sectionBuddy(slot >>> this.sectionOrder, k);
+      if (buddy < 0 || map.state[buddy] !== (FREE | k)) break;
+      map.unlink(buddy, k);
+      map.state[buddy] = 0;
       if (buddy < slot) slot = buddy;
     }
     map.push(slot, k);
