@@ -6,7 +6,7 @@
  *   `pageSize * 2^k` and all of its pages are managed.
  * - A free block never has a free buddy of the same order below maxOrder (merging is eager), so the
  *   set of free blocks is exactly the maximal aligned blocks of the free pages.
- * - Each free block is in exactly one free list, the one of its section and order.
+ * - Each free block is in exactly one free list, the one of its order.
  *
  * Placement: the smallest non-empty order that fits, and within it the block freed last (LIFO):
  * on our workloads it fragments no more than lowest-address placement and costs a quarter of the
@@ -118,15 +118,17 @@ export class BuddyAllocator implements Inspectable {
         `region ${show(first)}..${show(end)} overlaps managed region ${show(this.regionStart[other])}..${show(this.regionEnd[other])}`,
       );
     }
-    const added: number[] = [];
-    for (let n = Math.floor(first / this.sectionBytes); n * this.sectionBytes < end; n++) {
-      if (this.directory.indexOf(n) < 0) added.push(n);
-    }
-    if ((this.map.sectionCount + added.length) * 2 ** this.sectionOrder > MAX_SLOTS) {
+    const firstSection = Math.floor(first / this.sectionBytes);
+    const spanned = Math.floor((end - 1) / this.sectionBytes) - firstSection + 1;
+    if ((this.map.sectionCount + spanned) * 2 ** this.sectionOrder > MAX_SLOTS) {
       throw new AllocError(
         "INVALID_ARGUMENT",
         `region ${show(first)}..${show(end)} needs more than 2^31 pages of metadata`,
       );
+    }
+    const added: number[] = [];
+    for (let n = firstSection; n < firstSection + spanned; n++) {
+      if (this.directory.indexOf(n) < 0) added.push(n);
     }
     if (added.length > 0) {
       if (this.map.external) {
