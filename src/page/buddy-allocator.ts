@@ -284,12 +284,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT for an order outside 0..maxOrder or a bad tag.
    */
   allocOrder(order: number, tag = 0): number | null {
-    if (!((order | 0) === order && order >= 0 && order <= this.maxOrder)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
-      );
-    }
+    if (order >>> 0 !== order || order > this.maxOrder) this.rejectOrder(order);
     if (tag !== 0) this.validateTag(tag);
     const slot = this.takeBlock(order);
     if (slot < 0) return null;
@@ -526,21 +521,19 @@ export class BuddyAllocator implements Inspectable {
   private release(slot: number, order: number): void {
     const map = this.map;
     const state = map.state;
-    const inSection = Math.min(this.sectionOrder, this.maxOrder);
+    const inSection = this.sectionOrder; // <= maxOrder
     state[slot] = 0;
     let k = order;
     // Below the section order the buddy is in the same section: slot ^ 2^k.
     for (; k < inSection; k++) {
       const buddy = slot ^ (1 << k);
-      if (state[buddy] !== (FREE | k)) {
-        map.push(slot, k);
-        return;
-      }
+      if (state[buddy] !== (FREE | k)) break;
       map.unlink(buddy, k);
       state[buddy] = 0;
       slot &= ~(1 << k);
     }
-    this.releaseAcrossSections(slot, k);
+    if (k === inSection && k < this.maxOrder) this.releaseAcrossSections(slot, k);
+    else map.push(slot, k);
   }
 
   /** The rest of `release` from order k >= sectionOrder, where buddies are whole sections away. */
@@ -650,6 +643,13 @@ export class BuddyAllocator implements Inspectable {
     const slot = this.slotOf(address);
     if (slot < 0 || (this.map.state[slot] & ALLOCATED) === 0) this.rejectAddress(address, operation);
     return slot;
+  }
+
+  private rejectOrder(order: number): never {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
+    );
   }
 
   private validateTag(tag: number): void {
