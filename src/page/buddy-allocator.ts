@@ -532,7 +532,7 @@ export class BuddyAllocator implements Inspectable {
       state[buddy] = 0;
       slot &= ~(1 << k);
     }
-    if (k === inSection && k < this.maxOrder) this.releaseAcrossSections(slot, k);
+    if (k >= inSection && k < this.maxOrder) this.releaseAcrossSections(slot, k);
     else map.push(slot, k);
   }
 
