@@ -72,11 +72,12 @@ export class BuddyAllocator implements Inspectable {
   private readonly invPageSize: number;
 
   /**
-   * @param options pageSize (bytes, a power of two, default 4096) and maxOrder (0..31, default 20).
+   * @param options pageSize (bytes, a power of two, default 4096), maxOrder (0..31, default 20), sectionOrder.
    * @throws AllocError INVALID_ARGUMENT for a bad option or a largest block beyond 2^53 bytes.
    */
   constructor(options: BuddyOptions = {}) {
     const { pageSize = 4096, maxOrder = 20 } = options;
+    const sectionOrder = options.sectionOrder ?? Math.min(maxOrder, MAX_SECTION_ORDER);
     if (!isPowerOfTwo(pageSize)) {
       throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${show(pageSize)}`);
     }
@@ -89,9 +90,15 @@ export class BuddyAllocator implements Inspectable {
         `a block of order ${maxOrder} with pageSize ${pageSize} exceeds the safe-integer range`,
       );
     }
+    if (!Number.isInteger(sectionOrder) || sectionOrder < 0 || sectionOrder > Math.min(maxOrder, 16)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `sectionOrder must be an integer in 0..${Math.min(maxOrder, 16)}, got ${show(sectionOrder)}`,
+      );
+    }
     this.pageSize = pageSize;
     this.maxOrder = maxOrder;
-    this.sectionOrder = Math.min(maxOrder, MAX_SECTION_ORDER);
+    this.sectionOrder = sectionOrder;
     this.sectionBytes = pageSize * 2 ** this.sectionOrder;
     this.invSectionBytes = 1 / this.sectionBytes;
     this.invPageSize = 1 / pageSize;

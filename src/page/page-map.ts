@@ -33,7 +33,7 @@ export const FREE = 0x40;
 export const ALLOCATED = 0x80;
 /** Mask of the order in a state byte. */
 export const ORDER_MASK = 0x3f;
-/** Sections are at most 2^8 pages: small enough that a lone page costs little, big enough to be rare. */
+/** Default section size, 2^8 pages: small enough that a lone page costs little, big enough that merges rarely cross sections. */
 export const MAX_SECTION_ORDER = 8;
 /** Slots are Int32 indices. */
 export const MAX_SLOTS = 2 ** 31 - 1;

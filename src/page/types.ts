@@ -6,6 +6,12 @@ export interface BuddyOptions {
   pageSize?: number;
   /** Largest block order: a block of order k is `pageSize * 2^k` bytes (default 20, at most 31). */
   maxOrder?: number;
+  /**
+   * Pages per metadata section, as a power of two (default min(8, maxOrder)). Memory is given
+   * metadata a section at a time: smaller sections waste less around small scattered regions,
+   * larger ones keep more merges inside a section. Rarely worth changing.
+   */
+  sectionOrder?: number;
 }
 
 /** Options of `allocPages`. */

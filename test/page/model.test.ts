@@ -18,6 +18,8 @@ interface Config {
   maxOrder: number;
   /** Absolute page number of the first page of the modelled space (its address is basePage * pageSize). */
   basePage: number;
+  /** Pages per metadata section as a power of two; small values make merges cross sections often. */
+  sectionOrder?: number;
 }
 
 interface Live {
@@ -579,7 +581,11 @@ function runOp(a: BuddyAllocator, m: Model, op: Op, step: string): void {
 }
 
 function run(cfg: Config, ops: Op[]): void {
-  const a = new BuddyAllocator({ pageSize: cfg.pageSize, maxOrder: cfg.maxOrder });
+  const a = new BuddyAllocator({
+    pageSize: cfg.pageSize,
+    maxOrder: cfg.maxOrder,
+    sectionOrder: cfg.sectionOrder,
+  });
   const m = new Model(cfg);
   verify(a, m, "initial");
   for (const [i, op] of ops.entries()) {
@@ -606,7 +612,19 @@ const configArb: fc.Arbitrary<Config> = fc
     pageSize: fc.constantFrom(1, 4096, 16),
     maxOrder: fc.constantFrom(0, 2, 4, 4, 8, 20),
   })
-  .chain(({ pageSize, maxOrder }) => baseArb(pageSize).map((basePage) => ({ pageSize, maxOrder, basePage })));
+  .chain(({ pageSize, maxOrder }) =>
+    fc
+      .record({
+        basePage: baseArb(pageSize),
+        sectionOrder: fc.option(fc.integer({ min: 0, max: Math.min(maxOrder, 8) })),
+      })
+      .map(({ basePage, sectionOrder }) => ({
+        pageSize,
+        maxOrder,
+        basePage,
+        sectionOrder: sectionOrder ?? undefined,
+      })),
+  );
 
 /**
  * Shrinking 200+ step sequences is slow, and the failure message already names the failing step and
