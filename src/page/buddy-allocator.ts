@@ -472,9 +472,13 @@ export class BuddyAllocator implements Inspectable {
     const found = order + ctz32(mask);
     const slot = map.heads[found];
     map.unlink(slot, found);
-    for (let k = found; k > order; ) {
-      k--;
-      map.push(this.upperHalf(slot, k), k);
+    if (found > order) {
+      // Every order from `order` to found - 1 was empty, or `found` would be smaller.
+      for (let k = found; k > order; ) {
+        k--;
+        map.pushOnEmpty(this.upperHalf(slot, k), k);
+      }
+      map.heads[map.maskIndex] |= ((1 << found) - 1) & ~((1 << order) - 1);
     }
     map.state[slot] = ALLOCATED | order;
     return slot;

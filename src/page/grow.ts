@@ -36,10 +36,12 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
     slot === NIL ? NIL : newIndex[slot >>> shift] * pages + (slot & (pages - 1));
   for (let order = 0; order <= maxOrder; order++) {
     map.heads[order] = moved(old.heads[order]);
+    let previous = NIL;
     for (let slot = old.heads[order]; slot !== NIL; slot = old.next[slot]) {
       const to = moved(slot);
       map.next[to] = moved(old.next[slot]);
-      map.prev[to] = moved(old.prev[slot]);
+      map.prev[to] = previous;
+      previous = to;
     }
   }
   map.heads[map.maskIndex] = old.heads[old.maskIndex];

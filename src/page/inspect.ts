@@ -191,7 +191,9 @@ function checkFreeLists(a: Inspectable, freeHeads: Float64Array): void {
       if (slot < 0 || slot >= map.state.length) corrupt(`${where} links to slot ${slot}`);
       if (map.state[slot] !== (FREE | order))
         corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
-      if (map.prev[slot] !== previous) corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
+      if (previous !== NIL && map.prev[slot] !== previous) {
+        corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
+      }
       if (++listed > freeHeads[order]) corrupt(`${where} lists more blocks than are free, or loops`);
       previous = slot;
     }

@@ -14,8 +14,10 @@
  *   state (Uint8)   0                  NONE: not a block start (inside a block, or not managed)
  *                   FREE | order       the first page of a free block
  *                   ALLOCATED | order  the first page of an allocated block
- *   next, prev (Int32)  a free block's neighbours in its order's free list (NIL ends it); an
- *                   allocated block keeps its tag in `next`. Interior pages are never read.
+ *   next, prev (Int32)  a free block's neighbours in its order's free list (NIL ends it; the
+ *                   head's `prev` is not kept, so popping the head never touches the next
+ *                   block's page); an allocated block keeps its tag in `next`. Interior pages
+ *                   are never read.
  * 9 bytes per page in all, touched only at block starts.
  *
  * Free lists. One doubly-linked LIFO list per order (`heads[order]`), so a block is removed by
@@ -157,25 +159,36 @@ export class PageMap {
 
   /** Marks `slot` as a free block of `order` and puts it at the head of that order's list. */
   push(slot: number, order: number): void {
-    const head = this.heads[order];
+    const heads = this.heads;
+    const head = heads[order];
     this.state[slot] = FREE | order;
     this.next[slot] = head;
-    this.prev[slot] = NIL;
-    if (head === NIL) this.heads[this.maskIndex] |= 1 << order;
+    if (head === NIL) heads[this.maskIndex] |= 1 << order;
     else this.prev[head] = slot;
+    heads[order] = slot;
+  }
+
+  /**
+   * Puts `slot` as a free block of `order` on that order's list, which the caller knows is empty
+   * (splitting: every order below the one split from is empty). The caller updates the mask.
+   */
+  pushOnEmpty(slot: number, order: number): void {
+    this.state[slot] = FREE | order;
+    this.next[slot] = NIL;
     this.heads[order] = slot;
   }
 
   /** Removes the free block of `order` at `slot` from its list (its state is left to the caller). */
   unlink(slot: number, order: number): void {
+    const heads = this.heads;
     const n = this.next[slot];
-    const p = this.prev[slot];
-    if (p === NIL) {
-      this.heads[order] = n;
-      if (n === NIL) this.heads[this.maskIndex] &= ~(1 << order);
+    if (heads[order] === slot) {
+      heads[order] = n; // the new head's prev is not kept: no write to its page
+      if (n === NIL) heads[this.maskIndex] &= ~(1 << order);
     } else {
+      const p = this.prev[slot];
       this.next[p] = n;
+      if (n !== NIL) this.prev[n] = p;
     }
-    if (n !== NIL) this.prev[n] = p;
   }
 }
