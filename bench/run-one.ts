@@ -1,11 +1,15 @@
 /**
  * Child-process entry: runs ONE workload once on ONE peer and prints its result as a JSON
  * line. Only the chosen peer's module is loaded, so the workload's call sites stay
- * monomorphic and no JIT feedback or GC state is shared with other peers.
+ * monomorphic and no JIT feedback or GC state is shared with other peers. Two untimed warm-up
+ * runs come first.
  * Usage: node --import tsx bench/run-one.ts <peer> <workload> <ops> [poolBytes, default 1 GiB]
  */
 import type { CreateSubject } from "./peers/peer.js";
 import { POOL, runWorkload, WORKLOADS, type WorkloadName } from "./workloads.js";
+
+/** Untimed runs of the same workload before the timed one. */
+const WARMUP_RUNS = 2;
 
 const loaders: Record<string, () => Promise<{ create: CreateSubject }>> = {
   ours: () => import("./peers/ours.js"),
@@ -22,8 +26,12 @@ if (!load || !WORKLOADS.includes(workload as WorkloadName)) {
 }
 const { create } = await load();
 const pool = { ...POOL, bytes: poolArg ? Number(poolArg) : POOL.bytes };
-const subject = create(pool);
 const totalPages = pool.bytes / pool.pageSize;
+// Untimed warm-up runs on throwaway instances, so the timed run measures the JIT's steady state
+// (V8 needs a few million operations to settle its inlining); native C has nothing to warm up.
+for (let w = 0; w < WARMUP_RUNS; w++)
+  runWorkload(workload as WorkloadName, create(pool).allocator, Number(opsArg), totalPages);
+const subject = create(pool);
 (globalThis as { gc?: () => void }).gc?.();
 
 const { result, live } = runWorkload(workload as WorkloadName, subject.allocator, Number(opsArg), totalPages);

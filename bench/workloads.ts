@@ -34,13 +34,12 @@ export class XorShift32 {
   }
 
   /**
-   * `next() % n` for n < 2^21, as C's `uint32_t` remainder. JS's `%` on a uint32 above 2^31 is a
-   * float remainder (a libm call in V8, tens of ns) while C's is one instruction; dividing in
-   * float64 and flooring is exact here (the quotient's rounding error, < 2^-21, is below 1/n).
+   * A draw in 0..n-1 (n < 2^31): the top 31 bits of the next state, modulo n. Both sides use the
+   * 31-bit value because JS's `%` on a uint32 above 2^31 is a float remainder (a libm call in V8)
+   * while an int32 remainder is one instruction, as it is in C.
    */
   below(n: number): number {
-    const x = this.next();
-    return x - Math.floor(x / n) * n;
+    return (this.next() >>> 1) % n;
   }
 }
 

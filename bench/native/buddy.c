@@ -194,7 +194,7 @@ static struct result run_w1(uint64_t ops, uint64_t target) {
       live_pages += 1u << k;
       r.allocs++;
     } else {
-      uint32_t idx = next_u32() % n;
+      uint32_t idx = (next_u32() >> 1) % n;
       uint32_t pfn = live_pfn[idx];
       unsigned k = live_ord[idx];
       ON_FREE(pfn, k);
@@ -228,8 +228,8 @@ static struct result run_w2(uint64_t ops) {
       r.allocs++;
     }
     r.ns += now_ns() - t0;
-    for (uint32_t i = n; i > 1; i--) { /* Fisher-Yates: j = next() % (k + 1), k = i - 1 */
-      uint32_t j = next_u32() % i;
+    for (uint32_t i = n; i > 1; i--) { /* Fisher-Yates: j = (next() >> 1) % (k + 1), k = i - 1 */
+      uint32_t j = (next_u32() >> 1) % i;
       uint32_t t = live_pfn[i - 1];
       live_pfn[i - 1] = live_pfn[j];
       live_pfn[j] = t;
