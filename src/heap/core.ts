@@ -1,0 +1,241 @@
+/**
+ * HeapCore: one thread's handle on a heap's bytes. It holds nothing that is not derived from the
+ * buffer: typed-array views, the geometry read from the header, and a BuddyAllocator whose every
+ * mutable bit lives in the buffer (BuddyAllocator.inStorage). Several handles (in one thread or
+ * in several workers) over the same bytes are the same heap.
+ *
+ * A handle is valid for one generation of the header: when another handle grows the heap, the
+ * generation changes and `sync` rebuilds this handle (views, page allocator) from the header.
+ * A non-shared WebAssembly.Memory detaches its old buffer when it grows; the views then read
+ * undefined, which `sync` also catches. The caller (Heap) holds the lock around every call.
+ * Nothing here validates user input except where the file says so; layouts are in layout.ts.
+ */
+import { AllocError, show } from "../errors.js";
+import { BuddyAllocator } from "../page/buddy-allocator.js";
+import { orderForPages } from "../page/order.js";
+import { pageStorageIn } from "../page/page-map.js";
+import {
+  B_END,
+  HEADER_BYTES,
+  LARGE_KIND,
+  type Layout,
+  MAX_ADDRESS,
+  TAG_LARGE,
+  TAG_SLAB,
+  W_GENERATION,
+  writeEnd,
+} from "./layout.js";
+import { bufferOf, growMemory, type HeapMemory } from "./memory.js";
+import { type SizeClasses, sizeClasses } from "./size-classes.js";
+import { trimEmpty } from "./slabs.js";
+
+/** Sentinel of `locate`: the pointer is not a live allocation. */
+export const NOT_LIVE = -1;
+/** What `locate` returns for a large block (slab pointers return their class, >= 0). */
+export const LARGE = -2;
+
+export class HeapCore {
+  readonly memory: HeapMemory;
+  readonly layout: Layout;
+  readonly pageSize: number;
+  readonly pageShift: number;
+  readonly firstPage: number;
+  readonly classes: SizeClasses;
+  /** Int32 index of the first class-list head in `i32`. */
+  readonly listBase: number;
+  readonly genIndex: number;
+  /** The current end of the pages (bytes). */
+  end = 0;
+  generation = -1;
+  buffer!: ArrayBufferLike;
+  u8!: Uint8Array;
+  i32!: Int32Array;
+  side!: Int32Array;
+  pages!: BuddyAllocator;
+  // The class table's arrays, as fields of this object for the hot paths.
+  readonly size: Int32Array;
+  readonly recip: Float64Array;
+  readonly objects: Int32Array;
+  readonly trailer: Int32Array;
+  readonly bitmapWords: Int32Array;
+  readonly slabOrder: Int32Array;
+  readonly bySize: Uint8Array;
+  readonly maxSmall: number;
+  /** Set by `locate`: the slab (relative page) or large block page, and the object index. */
+  locPage = 0;
+  locIndex = 0;
+
+  constructor(memory: HeapMemory, layout: Layout, fresh: boolean) {
+    this.memory = memory;
+    this.layout = layout;
+    this.pageSize = layout.pageSize;
+    this.pageShift = Math.log2(layout.pageSize);
+    this.firstPage = layout.firstPage;
+    this.listBase = (layout.start + HEADER_BYTES) >>> 2;
+    this.genIndex = (layout.start >>> 2) + W_GENERATION;
+    const c = sizeClasses(layout.pageSize, layout.minAlign, layout.maxOrder);
+    this.classes = c;
+    this.size = c.size;
+    this.recip = c.recip;
+    this.objects = c.objects;
+    this.trailer = c.trailer;
+    this.bitmapWords = c.bitmapWords;
+    this.slabOrder = c.slabOrder;
+    this.bySize = c.bySize;
+    this.maxSmall = c.maxSmall;
+    if (fresh) {
+      this.attach(false);
+      this.i32.fill(-1, this.listBase, this.listBase + c.count);
+      this.side.fill(0);
+      this.end = layout.end;
+      this.generation = this.i32[this.genIndex];
+      this.pages = this.pageAllocator(layout.end, true);
+    } else {
+      this.attach(true);
+    }
+  }
+
+  /** Rebuilds the views (and, with `pages`, the page allocator) from the memory's current buffer. */
+  attach(pages: boolean): void {
+    const l = this.layout;
+    const buffer = bufferOf(this.memory);
+    const bytes = Math.min(buffer.byteLength, MAX_ADDRESS);
+    this.buffer = buffer;
+    this.u8 = new Uint8Array(buffer, 0, bytes);
+    this.i32 = new Int32Array(buffer, 0, Math.floor(bytes / 4));
+    this.side = new Int32Array(buffer, l.sideOffset, 4 * l.storagePages);
+    if (!pages) return;
+    this.generation = this.i32[this.genIndex];
+    this.end = new Float64Array(buffer, l.start, 8)[B_END / 8];
+    this.pages = this.pageAllocator(this.end, false);
+  }
+
+  private pageAllocator(end: number, fresh: boolean): BuddyAllocator {
+    const l = this.layout;
+    const storage = pageStorageIn(this.buffer, l.storageOffset, l.storagePages, l.maxOrder);
+    const options = { pageSize: l.pageSize, maxOrder: l.maxOrder };
+    return BuddyAllocator.inStorage(options, l.firstPage, end - l.firstPage, storage, fresh);
+  }
+
+  /** Rebuilds this handle if another one grew the heap (or the memory detached its buffer). */
+  sync(): void {
+    if (this.i32[this.genIndex] !== this.generation) this.attach(true);
+  }
+
+  /**
+   * Moves the end of the heap up by `bytes` (rounded up to whole pages), growing the memory if it
+   * is too short. @returns false when the memory refused to grow (nothing changed).
+   * @throws AllocError INVALID_ARGUMENT beyond the maximum the heap was created for.
+   */
+  grow(bytes: number): boolean {
+    const target = Math.ceil((this.end + bytes) / this.pageSize) * this.pageSize;
+    if (target > this.layout.maxEnd) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `grow(${show(bytes)}): the heap was created to grow up to ${show(this.layout.maxEnd)}, not ${show(target)}`,
+      );
+    }
+    if (target === this.end) return true;
+    const have = bufferOf(this.memory).byteLength;
+    if (have < target && !growMemory(this.memory, target - have)) return false;
+    this.attach(false); // the buffer may be a new object (a Memory's); the allocator's views too
+    this.pages = this.pageAllocator(this.end, false);
+    this.pages.extendRegion(target);
+    writeEnd(this.buffer, this.layout.start, target);
+    this.end = target;
+    this.generation = (this.i32[this.genIndex] + 1) | 0;
+    this.i32[this.genIndex] = this.generation;
+    return true;
+  }
+
+  /** A large block of `size` bytes (> 0), aligned to `align` bytes when above a page. */
+  allocLarge(size: number, align: number): number | null {
+    const count = Math.ceil(size / this.pageSize);
+    let address = this.takePages(count, align);
+    if (address === null && trimEmpty(this) > 0) address = this.takePages(count, align);
+    if (address === null) return null;
+    const at = (address - this.firstPage) >>> this.pageShift;
+    this.side[at << 2] = (at << 8) | LARGE_KIND;
+    this.side[(at << 2) + 1] = size;
+    return address;
+  }
+
+  private takePages(count: number, align: number): number | null {
+    return align > this.pageSize
+      ? this.pages.allocPages(count, { align, tag: TAG_LARGE })
+      : this.pages.allocOrder(orderForPages(count), TAG_LARGE);
+  }
+
+  /** Frees the large block whose first page is `page` (relative) at `address`. */
+  freeLarge(address: number, page: number): void {
+    this.side[page << 2] = 0;
+    this.side[(page << 2) + 1] = 0;
+    this.pages.free(address);
+  }
+
+  /**
+   * Classifies `ptr`: its class (>= 0) with locPage = slab, locIndex = object, or LARGE with
+   * locPage = the block's page, or NOT_LIVE. Accepts any value.
+   */
+  locate(ptr: unknown): number {
+    if (typeof ptr !== "number" || ptr >>> 0 !== ptr || ptr < this.firstPage || ptr >= this.end) {
+      return NOT_LIVE;
+    }
+    const off = ptr - this.firstPage;
+    const page = off >>> this.pageShift;
+    const owner = this.side[page << 2];
+    const kind = owner & 255;
+    if (kind === 0) return NOT_LIVE;
+    if (kind === LARGE_KIND) {
+      if ((off & (this.pageSize - 1)) !== 0) return NOT_LIVE;
+      this.locPage = page;
+      return LARGE;
+    }
+    const cls = kind - 1;
+    const slab = owner >>> 8;
+    const rel = off - slab * this.pageSize;
+    const index = Math.round(rel * this.recip[cls]);
+    if (index * this.size[cls] !== rel || index >= this.objects[cls]) return NOT_LIVE;
+    const t = (ptr - rel + this.trailer[cls]) >>> 2;
+    if ((this.i32[t + 1 + (index >>> 5)] & (1 << (index & 31))) !== 0) return NOT_LIVE;
+    this.locPage = slab;
+    this.locIndex = index;
+    return cls;
+  }
+
+  /** Requested size of the live allocation `locate` just found (`kind` is what it returned). */
+  requestedSize(kind: number, ptr: number): number {
+    if (kind === LARGE) return this.side[(this.locPage << 2) + 1] >>> 0;
+    const slabBase = ptr - this.locIndex * this.size[kind];
+    const slack = this.u8[slabBase + this.trailer[kind] + 4 + 4 * this.bitmapWords[kind] + this.locIndex];
+    return this.size[kind] - slack;
+  }
+
+  /** Usable bytes of the live allocation `locate` just found. */
+  usableSize(kind: number): number {
+    if (kind === LARGE) {
+      const address = this.firstPage + this.locPage * this.pageSize;
+      return this.pageSize * 2 ** this.pages.orderOf(address);
+    }
+    return this.size[kind];
+  }
+
+  /** Why `ptr` is not a live allocation, for an error message. */
+  whyNotLive(ptr: unknown): string {
+    if (typeof ptr !== "number" || !Number.isSafeInteger(ptr) || ptr < 0) return "is not a pointer";
+    if (ptr < this.layout.start || ptr >= this.end) return "is outside the heap";
+    if (ptr < this.firstPage) return "points into the heap's metadata";
+    const block = this.pages.blockAt(ptr);
+    if (block === null || block.free) return "is in free memory (double free?)";
+    if (block.tag === TAG_LARGE)
+      return `is inside the large block at ${show(block.address)} (interior pointer)`;
+    const cls = block.tag - TAG_SLAB;
+    const rel = ptr - block.address;
+    const index = Math.floor(rel / this.size[cls]);
+    if (index >= this.objects[cls]) return "points into a slab's trailer (heap metadata)";
+    const object = block.address + index * this.size[cls];
+    if (object !== ptr)
+      return `is inside the ${this.size[cls]}-byte object at ${show(object)} (interior pointer)`;
+    return "is a free object (double free?)";
+  }
+}

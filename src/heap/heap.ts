@@ -1,0 +1,453 @@
+/**
+ * Heap: malloc and free inside an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory.
+ *
+ * Pointers are byte offsets into the buffer. Requests up to `maxSmall` bytes are objects of a
+ * size class carved from slabs (slabs.ts); larger ones are whole page blocks of the page
+ * allocator. Every bit of state lives in the buffer (layout.ts), so `Heap.open` re-opens the
+ * same heap from its bytes in another worker or after a save and a load.
+ *
+ * This file validates arguments (throwing before any state changes), takes the lock of a shared
+ * heap around each operation (lock.ts), and keeps each handle current (HeapCore.sync). The hot
+ * paths allocate no JS object; only `allocArray` and the scoped helpers create one, by design.
+ */
+import { AllocError, show } from "../errors.js";
+import { orderForPages } from "../page/order.js";
+import { HeapCore, LARGE, NOT_LIVE } from "./core.js";
+import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
+import { computeLayout, readHeader, TAG_LARGE, validateGeometry, W_LOCK, writeHeader } from "./layout.js";
+import { lock, unlock } from "./lock.js";
+import { bufferOf, canGrow, growLimit, type HeapMemory, isShared, isWasmMemory } from "./memory.js";
+import { ScopedArray, ScopedBlock } from "./scoped.js";
+import { sizeClasses } from "./size-classes.js";
+import { setSlack, slabAlloc, slabFree, trimEmpty } from "./slabs.js";
+import type {
+  HeapOptions,
+  HeapStats,
+  LiveAllocation,
+  OpenOptions,
+  TypedArray,
+  TypedArrayConstructor,
+} from "./types.js";
+
+const MAX_ADDRESS = 2 ** 32;
+/** Set by `Heap.open` for the constructor: the handle to wrap instead of creating a heap. */
+let opening: HeapCore | null = null;
+const safe = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+
+/** A heap of malloc/free memory inside a buffer. Sizes and pointers are bytes. */
+export class Heap {
+  /** True when the buffer is a SharedArrayBuffer: every operation then takes the heap's lock. */
+  readonly shared: boolean;
+  /** @internal */
+  readonly core: HeapCore;
+  private readonly lockIndex: number;
+  /** Bytes the page blocks can hold at the heap's largest: requests above it are invalid. */
+  private readonly capacity: number;
+
+  /**
+   * Creates a new, empty heap in `memory` (overwriting the managed range's metadata).
+   * @param options start, length, maxLength, pageSize, minAlign: see {@link HeapOptions}.
+   * @throws AllocError INVALID_ARGUMENT for a bad option or a range too small for its metadata.
+   */
+  constructor(memory: HeapMemory, options: HeapOptions = {}) {
+    if (opening !== null) {
+      this.core = opening;
+      opening = null;
+    } else {
+      const buffer = bufferOf(memory);
+      const { start = 0, pageSize = 4096, minAlign = 16 } = options;
+      validateGeometry(pageSize, minAlign);
+      if (!safe(start) || start % 8 !== 0 || start >= buffer.byteLength) {
+        throw new AllocError(
+          "INVALID_ARGUMENT",
+          `start must be a multiple of 8 inside the buffer, got ${show(start)}`,
+        );
+      }
+      const length = options.length ?? buffer.byteLength - start;
+      if (!safe(length) || start + length > buffer.byteLength) {
+        throw new AllocError(
+          "INVALID_ARGUMENT",
+          `length ${show(length)} does not fit in the buffer after ${start}`,
+        );
+      }
+      let maxLength = options.maxLength;
+      if (maxLength === undefined) {
+        const limit = growLimit(memory);
+        if (options.length !== undefined || !canGrow(memory)) maxLength = length;
+        else if (limit === null) maxLength = Math.max(length, Math.min(MAX_ADDRESS - start, 8 * length));
+        else maxLength = Math.max(length, Math.min(MAX_ADDRESS, limit) - start);
+      }
+      if (!safe(maxLength) || maxLength < length) {
+        throw new AllocError(
+          "INVALID_ARGUMENT",
+          `maxLength must be at least length (${length}), got ${show(maxLength)}`,
+        );
+      }
+      const layout = computeLayout(
+        start,
+        length,
+        maxLength,
+        pageSize,
+        minAlign,
+        (order) => sizeClasses(pageSize, minAlign, order).count,
+      );
+      writeHeader(buffer, layout);
+      this.core = new HeapCore(memory, layout, true);
+    }
+    const l = this.core.layout;
+    this.shared = isShared(this.core.buffer);
+    this.lockIndex = (l.start >>> 2) + W_LOCK;
+    this.capacity = l.maxEnd - l.firstPage;
+    // A handle opened on a shared heap reads the header without the lock: re-read it under the lock.
+    if (this.shared) this.core.generation = Number.NaN;
+  }
+
+  /**
+   * Re-opens the heap whose header is at `options.start` (default 0) of `memory`: in another
+   * worker, or from bytes that were saved and read back. Every allocation is still there.
+   * @throws AllocError CORRUPT when the bytes are not a heap, are damaged, or are of another version.
+   */
+  static open(memory: HeapMemory, options: OpenOptions = {}): Heap {
+    const buffer = bufferOf(memory);
+    const layout = readHeader(buffer, options.start ?? 0, (p, m, o) => sizeClasses(p, m, o).count);
+    opening = new HeapCore(memory, layout, false);
+    return new Heap(memory);
+  }
+
+  /** The buffer the heap lives in now (a WebAssembly.Memory replaces its buffer when it grows). */
+  get buffer(): ArrayBufferLike {
+    return this.core.buffer;
+  }
+  /** Byte offset of the heap's header. */
+  get start(): number {
+    return this.core.layout.start;
+  }
+  /** Bytes of the heap now, metadata included. */
+  get length(): number {
+    this.core.sync();
+    return this.core.end - this.core.layout.start;
+  }
+  /** Bytes the heap may grow to. */
+  get maxLength(): number {
+    return this.core.layout.maxEnd - this.core.layout.start;
+  }
+  /** Bytes per page. */
+  get pageSize(): number {
+    return this.core.pageSize;
+  }
+  /** Alignment of every pointer. */
+  get minAlign(): number {
+    return this.core.layout.minAlign;
+  }
+  /** Largest request served from a slab; above it, requests take whole page blocks. */
+  get maxSmall(): number {
+    return this.core.maxSmall;
+  }
+
+  /**
+   * Allocates `size` bytes aligned to `align` (a power of two; default and minimum minAlign).
+   * @returns the pointer, or null when the heap has no room (grow it, or free something).
+   * @throws AllocError INVALID_ARGUMENT for a size that is negative, not an integer or larger
+   * than the heap can ever hold, or a bad alignment.
+   */
+  malloc(size: number, align?: number): number | null {
+    const h = this.core;
+    if (align !== undefined || !(size >>> 0 === size && size <= h.maxSmall))
+      return this.mallocSlow(size, align);
+    const cls = h.bySize[(size + 7) >>> 3];
+    if (!this.shared) {
+      h.sync();
+      const p = slabAlloc(h, cls, size);
+      return p < 0 ? null : p;
+    }
+    lock(h.i32, this.lockIndex);
+    try {
+      h.sync();
+      const p = slabAlloc(h, cls, size);
+      return p < 0 ? null : p;
+    } finally {
+      unlock(h.i32, this.lockIndex);
+    }
+  }
+
+  private mallocSlow(size: number, align: number | undefined): number | null {
+    this.validateSize(size, "malloc");
+    const h = this.core;
+    let a = h.layout.minAlign;
+    if (align !== undefined) {
+      if (!safe(align) || align === 0 || (align & (align - 1)) !== 0 || align > this.capacity) {
+        throw new AllocError("INVALID_ARGUMENT", `malloc: align must be a power of two, got ${show(align)}`);
+      }
+      if (align > a) a = align;
+    }
+    let cls = -1;
+    if (size <= h.maxSmall && a <= h.maxSmall) {
+      cls = h.bySize[(size + 7) >>> 3];
+      while (cls < h.classes.count && h.size[cls] % a !== 0) cls++;
+      if (cls === h.classes.count) cls = -1;
+    }
+    if (this.shared) lock(h.i32, this.lockIndex);
+    try {
+      h.sync();
+      if (cls < 0) return this.allocLarge(Math.max(size, 1), a);
+      const p = slabAlloc(h, cls, size);
+      return p < 0 ? null : p;
+    } finally {
+      if (this.shared) unlock(h.i32, this.lockIndex);
+    }
+  }
+
+  private allocLarge(size: number, align: number): number | null {
+    const h = this.core;
+    const order = orderForPages(Math.ceil(Math.max(size, align) / h.pageSize));
+    return order > h.layout.maxOrder ? null : h.allocLarge(size, align);
+  }
+
+  /**
+   * Allocates `count * size` bytes, all zero.
+   * @throws AllocError INVALID_ARGUMENT as malloc, also when the product overflows.
+   */
+  calloc(count: number, size: number): number | null {
+    if (!safe(count) || !safe(size)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `calloc: count and size must be safe non-negative integers, got ${show(count)}, ${show(size)}`,
+      );
+    }
+    const total = count * size;
+    this.validateSize(total, "calloc");
+    const p = this.malloc(total);
+    if (p !== null) this.core.u8.fill(0, p, p + total);
+    return p;
+  }
+
+  /**
+   * Resizes the allocation at `ptr` to `size` bytes, keeping its contents up to the smaller size:
+   * in place when it still fits its class or block, or when a large block's buddies above it are
+   * free; otherwise it moves (the old pointer is then freed). `realloc(null, size)` is `malloc(size)`.
+   * Alignment beyond minAlign is not kept when the block moves.
+   * @returns the new pointer, or null when there is no room (the old allocation is left intact).
+   * @throws AllocError NOT_ALLOCATED when `ptr` is not live; INVALID_ARGUMENT for a bad size.
+   */
+  realloc(ptr: number | null, size: number): number | null {
+    if (ptr === null) return this.malloc(size);
+    this.validateSize(size, "realloc");
+    const h = this.core;
+    if (this.shared) lock(h.i32, this.lockIndex);
+    try {
+      h.sync();
+      return this.resize(ptr, size);
+    } finally {
+      if (this.shared) unlock(h.i32, this.lockIndex);
+    }
+  }
+
+  private resize(ptr: number, size: number): number | null {
+    const h = this.core;
+    const kind = h.locate(ptr);
+    if (kind === NOT_LIVE) throw this.notLive(ptr, "realloc");
+    const page = h.locPage;
+    const index = h.locIndex;
+    const small = size <= h.maxSmall;
+    if (kind >= 0 && small && h.bySize[(size + 7) >>> 3] === kind) {
+      setSlack(h, kind, page, index, size);
+      return ptr;
+    }
+    if (kind === LARGE && !small && this.resizeLarge(ptr, page, size)) return ptr;
+    const keep = Math.min(h.requestedSize(kind, ptr), size);
+    const moved = small ? slabAlloc(h, h.bySize[(size + 7) >>> 3], size) : (this.allocLarge(size, 1) ?? -1);
+    if (moved < 0) return null;
+    h.u8.copyWithin(moved, ptr, ptr + keep);
+    if (kind >= 0) slabFree(h, kind, page, index);
+    else h.freeLarge(ptr, page);
+    return moved;
+  }
+
+  /** Resizes a large block in place if it can (same order, smaller, or free buddies above it). */
+  private resizeLarge(ptr: number, page: number, size: number): boolean {
+    const h = this.core;
+    const pages = h.pages;
+    const order = pages.orderOf(ptr);
+    const want = orderForPages(Math.ceil(size / h.pageSize));
+    const bytes = h.pageSize * 2 ** want;
+    if (want > order) {
+      if (want > h.layout.maxOrder || ptr % bytes !== 0 || ptr + bytes > h.end) return false;
+      for (let k = order; k < want; k++) {
+        const b = pages.blockAt(ptr + h.pageSize * 2 ** k);
+        if (b === null || !b.free || b.order < k) return false;
+      }
+    }
+    if (want !== order) {
+      pages.free(ptr);
+      pages.allocAt(ptr, 2 ** want);
+      pages.setTag(ptr, TAG_LARGE);
+    }
+    h.side[(page << 2) + 1] = size;
+    return true;
+  }
+
+  /**
+   * Frees the allocation at `ptr` (a pointer, or a typed array from `allocArray`); `free(null)`
+   * does nothing.
+   * @throws AllocError NOT_ALLOCATED when it is not a live allocation (double free, interior
+   * pointer, never allocated), changing nothing; INVALID_ARGUMENT for a view of another buffer.
+   */
+  free(ptr: number | ArrayBufferView | null): void {
+    if (typeof ptr !== "number") {
+      if (ptr === null || ptr === undefined) return;
+      ptr = this.pointerOf(ptr);
+    }
+    const h = this.core;
+    if (!this.shared) {
+      h.sync();
+      this.release(ptr);
+      return;
+    }
+    lock(h.i32, this.lockIndex);
+    try {
+      h.sync();
+      this.release(ptr);
+    } finally {
+      unlock(h.i32, this.lockIndex);
+    }
+  }
+
+  private release(ptr: number): void {
+    const h = this.core;
+    const kind = h.locate(ptr);
+    if (kind >= 0) slabFree(h, kind, h.locPage, h.locIndex);
+    else if (kind === LARGE) h.freeLarge(ptr, h.locPage);
+    else throw this.notLive(ptr, "free");
+  }
+
+  /**
+   * Bytes usable at `ptr` (its class size, or its block size): at least what was requested.
+   * @throws AllocError NOT_ALLOCATED when `ptr` is not live.
+   */
+  usableSize(ptr: number): number {
+    return this.locked(() => {
+      const kind = this.core.locate(ptr);
+      if (kind === NOT_LIVE) throw this.notLive(ptr, "usableSize");
+      return this.core.usableSize(kind);
+    });
+  }
+
+  /**
+   * Allocates an array of `length` elements of a typed-array type and returns the view over it
+   * (free it with `free(view)`). Its contents are not zeroed. Null when there is no room.
+   * @throws AllocError INVALID_ARGUMENT for a bad length or constructor.
+   */
+  allocArray<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T | null {
+    const bytes = type?.BYTES_PER_ELEMENT;
+    if (typeof bytes !== "number" || !safe(length)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `allocArray: needs a typed-array constructor and a length, got ${show(length)}`,
+      );
+    }
+    const p = this.malloc(length * bytes, Math.max(bytes, this.minAlign));
+    return p === null ? null : new type(this.core.buffer as ArrayBuffer, p, length);
+  }
+
+  /**
+   * A block of `size` bytes that frees itself at the end of a `using` scope (or by its `free()`).
+   * Null when there is no room. @throws AllocError INVALID_ARGUMENT as malloc.
+   */
+  scoped(size: number, align?: number): ScopedBlock | null {
+    const p = this.malloc(size, align);
+    return p === null ? null : new ScopedBlock(this, p, size);
+  }
+
+  /** An `allocArray` view that frees itself at the end of a `using` scope. Null when there is no room. */
+  scopedArray<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): ScopedArray<T> | null {
+    const view = this.allocArray(type, length);
+    return view === null ? null : new ScopedArray(this, view);
+  }
+
+  /**
+   * Grows the heap by `bytes` (rounded up to whole pages), growing its memory when it is too
+   * short (a WebAssembly.Memory by whole 64 KiB pages). The new pages are free at once, in this
+   * handle and in every other (they notice on their next operation).
+   * @returns false when the memory could not grow (at its maximum); the heap is then unchanged.
+   * @throws AllocError INVALID_ARGUMENT beyond the heap's maxLength or for a bad number.
+   */
+  grow(bytes: number): boolean {
+    if (!safe(bytes))
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `grow: bytes must be a safe non-negative integer, got ${show(bytes)}`,
+      );
+    return this.locked(() => this.core.grow(bytes));
+  }
+
+  /**
+   * Gives back to the page allocator the one empty slab each size class may keep for reuse
+   * (they also go back by themselves when the pages run out). @returns the slabs released.
+   */
+  trim(): number {
+    return this.locked(() => trimEmpty(this.core));
+  }
+
+  /** Occupancy, per-class and rounding figures. O(pages + slab objects). */
+  stats(): HeapStats {
+    return this.locked(() => statsOf(this.core));
+  }
+
+  /**
+   * Verifies every invariant of the heap: header, page allocator, slabs, lists, side table. O(heap).
+   * @throws AllocError CORRUPT naming the first violation.
+   */
+  check(): void {
+    this.locked(() => checkHeap(this.core));
+  }
+
+  /** Every live allocation `{ ptr, size, tag }` in address order: a snapshot taken when iteration starts. */
+  *liveAllocations(): IterableIterator<LiveAllocation> {
+    yield* this.locked(() => liveAllocationsOf(this.core));
+  }
+
+  /** Runs `f` holding the lock (shared heaps) on a current handle. */
+  private locked<T>(f: () => T): T {
+    const h = this.core;
+    if (!this.shared) {
+      h.sync();
+      return f();
+    }
+    lock(h.i32, this.lockIndex);
+    try {
+      h.sync();
+      return f();
+    } finally {
+      unlock(h.i32, this.lockIndex);
+    }
+  }
+
+  private validateSize(size: number, operation: string): void {
+    if (!safe(size) || size > this.capacity) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `${operation}: size must be an integer in 0..${this.capacity} (the heap's page bytes at its largest), got ${show(size)}`,
+      );
+    }
+  }
+
+  private pointerOf(view: ArrayBufferView): number {
+    const buffer = ArrayBuffer.isView(view) ? view.buffer : null;
+    if (buffer !== null && (buffer === this.core.buffer || (this.shared && isShared(buffer))))
+      return view.byteOffset;
+    if (buffer !== null && isWasmMemory(this.core.memory) && buffer.byteLength === 0) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        "free: the view's buffer was detached when the memory grew; free the pointer (its byteOffset before growing)",
+      );
+    }
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `free: expected a pointer, null or a view over this heap's buffer, got ${show(view)}`,
+    );
+  }
+
+  private notLive(ptr: unknown, operation: string): AllocError {
+    return new AllocError("NOT_ALLOCATED", `${operation}: ${show(ptr)} ${this.core.whyNotLive(ptr)}`);
+  }
+}

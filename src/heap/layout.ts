@@ -1,0 +1,245 @@
+/**
+ * Where everything of a heap lives in its buffer, and the header that says so. All offsets are
+ * absolute byte offsets in the buffer; numbers are little-endian (the platform order of every
+ * JavaScript engine in use). The managed range is [start, maxEnd), of which [start, end) exists:
+ *
+ *   start                 header, HEADER_BYTES:
+ *     +0   u32  magic 0x50414548 ("HEAP")          +4   u32  version (FORMAT_VERSION)
+ *     +8   i32  lock word: 0 free, 1 held, 2 held with waiters (Atomics; shared buffers only)
+ *     +12  u32  generation: +1 on every grow; a handle that sees a new value rebuilds itself
+ *     +16  u32  pageSize     +20  u32  minAlign     +24  u32  maxOrder     +28  u32  classCount
+ *     +32  u32  storagePages (pages of page-allocator storage and of the side table)
+ *     +36  u32  checksum: FNV-1a of the header's 32 words, without words 2, 3, 9, 12, 13
+ *               (lock, generation, checksum, end), which change as the heap lives
+ *     +40  f64  start        +48  f64  end (current end of the pages, a page multiple)
+ *     +56  f64  maxEnd       +64  f64  storage offset   +72  f64  side-table offset
+ *     +80  f64  firstPage (the first allocatable page)  +88 .. +127  zero
+ *     +128 i32[classCount]  head of each class's list of slabs with a free object (page index
+ *               relative to firstPage), or -1
+ *   storage               the page allocator's PageStorage (heads, next, prev, state), 8-aligned
+ *   side                  Int32[4 * storagePages], one record of 4 words per page (relative index p):
+ *     [4p]     owner: 0 when no allocation starts in page p; slab page: (head << 8) | (class + 1),
+ *              head = the slab's first page; large block: (p << 8) | LARGE_KIND on its first page
+ *     [4p+1]   slab head: free objects; large block: requested size in bytes (as uint32)
+ *     [4p+2]   slab head: next slab in its class's list, or -1
+ *     [4p+3]   slab head: previous slab in that list, or -1
+ *   firstPage .. end      pages handed out by the page allocator (firstPage is a page multiple)
+ *
+ * Metadata is sized for maxEnd once, at creation, so that growing never moves it. Page blocks
+ * are tagged in the page allocator too: TAG_LARGE, or TAG_SLAB + class.
+ */
+import { AllocError, show } from "../errors.js";
+import { BuddyAllocator } from "../page/buddy-allocator.js";
+import { pageStorageBytes } from "../page/page-map.js";
+
+export const MAGIC = 0x50414548;
+/** The header format this code reads and writes. */
+export const FORMAT_VERSION = 1;
+export const HEADER_BYTES = 128;
+/** Word (Int32) indices in the header. */
+export const W_MAGIC = 0;
+export const W_VERSION = 1;
+export const W_LOCK = 2;
+export const W_GENERATION = 3;
+const W_CHECKSUM = 9;
+/** Byte offsets of the f64 fields. */
+export const B_END = 48;
+/** Owner kind of the first page of a large block. */
+export const LARGE_KIND = 255;
+/** Page-allocator tag of a large block. */
+export const TAG_LARGE = 0xffff;
+/** Page-allocator tag of a slab of class c is TAG_SLAB + c. */
+export const TAG_SLAB = 0x100;
+/** Pages are counted in 24 bits (owner words), addresses in 32 (wasm32's address space). */
+export const MAX_PAGES = 2 ** 24;
+export const MAX_ADDRESS = 2 ** 32;
+
+/** The geometry of a heap: every number its header holds. */
+export interface Layout {
+  pageSize: number;
+  minAlign: number;
+  maxOrder: number;
+  classCount: number;
+  storagePages: number;
+  start: number;
+  end: number;
+  maxEnd: number;
+  storageOffset: number;
+  sideOffset: number;
+  firstPage: number;
+}
+
+const up = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/**
+ * Computes the layout of a heap over [start, start + length) that may grow to start + maxLength.
+ * `classCountOf(maxOrder)` gives the number of size classes for the chosen maxOrder.
+ * @throws AllocError INVALID_ARGUMENT when the range is too small for the metadata or too large.
+ */
+export function computeLayout(
+  start: number,
+  length: number,
+  maxLength: number,
+  pageSize: number,
+  minAlign: number,
+  classCountOf: (maxOrder: number) => number,
+): Layout {
+  const maxEnd = Math.floor((start + maxLength) / pageSize) * pageSize;
+  const end = Math.floor((start + length) / pageSize) * pageSize;
+  if (maxEnd > MAX_ADDRESS || (maxEnd - start) / pageSize > MAX_PAGES) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `a heap ends at or below 2^32 and holds at most 2^24 pages; ${show(start)}+${show(maxLength)} does not`,
+    );
+  }
+  const roughPages = Math.max(1, Math.floor((maxEnd - start) / pageSize));
+  const maxOrder = Math.max(1, Math.floor(Math.log2(roughPages)));
+  const classCount = classCountOf(maxOrder);
+  const storagePages = BuddyAllocator.storagePages(
+    { pageSize, maxOrder },
+    start,
+    Math.max(maxEnd - start, 1),
+  );
+  const storageOffset = up(start + HEADER_BYTES + 4 * classCount, 8);
+  const sideOffset = up(storageOffset + pageStorageBytes(storagePages, maxOrder), 8);
+  const firstPage = up(sideOffset + 16 * storagePages, pageSize);
+  if (firstPage + pageSize > end) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `heap ${show(start)}+${show(length)} is too small: its metadata for up to ${show(maxEnd - start)} bytes ends at ${show(firstPage)}`,
+    );
+  }
+  return {
+    pageSize,
+    minAlign,
+    maxOrder,
+    classCount,
+    storagePages,
+    start,
+    end,
+    maxEnd,
+    storageOffset,
+    sideOffset,
+    firstPage,
+  };
+}
+
+function checksum(words: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < HEADER_BYTES / 4; i++) {
+    if (i === W_LOCK || i === W_GENERATION || i === W_CHECKSUM || i === 12 || i === 13) continue;
+    h = Math.imul(h ^ words[i], 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Writes a fresh header (lock free, generation 0) for `l` at `l.start` of `buffer`. */
+export function writeHeader(buffer: ArrayBufferLike, l: Layout): void {
+  new Uint8Array(buffer, l.start, HEADER_BYTES).fill(0);
+  const u32 = new Uint32Array(buffer, l.start, HEADER_BYTES / 4);
+  const f64 = new Float64Array(buffer, l.start, HEADER_BYTES / 8);
+  u32[W_MAGIC] = MAGIC;
+  u32[W_VERSION] = FORMAT_VERSION;
+  u32[4] = l.pageSize;
+  u32[5] = l.minAlign;
+  u32[6] = l.maxOrder;
+  u32[7] = l.classCount;
+  u32[8] = l.storagePages;
+  f64[5] = l.start;
+  f64[6] = l.end;
+  f64[7] = l.maxEnd;
+  f64[8] = l.storageOffset;
+  f64[9] = l.sideOffset;
+  f64[10] = l.firstPage;
+  u32[W_CHECKSUM] = checksum(u32);
+}
+
+/** Records a new end of the pages (after growth). */
+export function writeEnd(buffer: ArrayBufferLike, start: number, end: number): void {
+  new Float64Array(buffer, start, HEADER_BYTES / 8)[B_END / 8] = end;
+}
+
+/**
+ * Checks a heap's page size (a power of two, 256..65536) and minimum alignment (8..128).
+ * @throws AllocError INVALID_ARGUMENT naming the bad value.
+ */
+export function validateGeometry(pageSize: number, minAlign: number): void {
+  const pow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+  if (!pow2(pageSize) || pageSize < 256 || pageSize > 65536) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `pageSize must be a power of two in 256..65536, got ${show(pageSize)}`,
+    );
+  }
+  if (!pow2(minAlign) || minAlign < 8 || minAlign > 128) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `minAlign must be a power of two in 8..128, got ${show(minAlign)}`,
+    );
+  }
+}
+
+/**
+ * Reads and validates the header at `start`: magic, version, checksum, and that every offset is
+ * the one this version would compute from the header's own parameters.
+ * @throws AllocError CORRUPT naming what is wrong; INVALID_ARGUMENT for a bad `start`.
+ */
+export function readHeader(
+  buffer: ArrayBufferLike,
+  start: number,
+  classCountOf: (pageSize: number, minAlign: number, maxOrder: number) => number,
+): Layout {
+  if (!Number.isSafeInteger(start) || start < 0 || start % 8 !== 0) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `start must be a non-negative multiple of 8, got ${show(start)}`,
+    );
+  }
+  if (start + HEADER_BYTES > buffer.byteLength) {
+    throw new AllocError("CORRUPT", `no heap header fits at ${start} in ${buffer.byteLength} bytes`);
+  }
+  const u32 = new Uint32Array(buffer, start, HEADER_BYTES / 4);
+  const f64 = new Float64Array(buffer, start, HEADER_BYTES / 8);
+  const at = `heap header at ${start}`;
+  const bad = (why: string): never => {
+    throw new AllocError("CORRUPT", `${at}: ${why}`);
+  };
+  if (u32[W_MAGIC] !== MAGIC) bad(`bad magic 0x${u32[W_MAGIC].toString(16)}: these bytes are not a heap`);
+  if (u32[W_VERSION] !== FORMAT_VERSION) {
+    bad(`format version ${u32[W_VERSION]}, this library reads version ${FORMAT_VERSION}`);
+  }
+  if (u32[W_CHECKSUM] !== checksum(u32)) bad("checksum mismatch: the header is damaged");
+  const [pageSize, minAlign, maxOrder, classCount] = [u32[4], u32[5], u32[6], u32[7]];
+  if (f64[5] !== start) bad(`it says it starts at ${f64[5]}`);
+  try {
+    validateGeometry(pageSize, minAlign);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+  if (!(f64[6] <= f64[7])) bad(`its end ${f64[6]} is beyond its maximum end ${f64[7]}`);
+  let expected: Layout | null = null;
+  try {
+    expected = computeLayout(start, f64[6] - start, f64[7] - start, pageSize, minAlign, (order) =>
+      classCountOf(pageSize, minAlign, order),
+    );
+  } catch (e) {
+    bad(`its geometry is impossible (${(e as Error).message})`);
+  }
+  const l = expected!;
+  const found = [maxOrder, classCount, u32[8], f64[6], f64[7], f64[8], f64[9], f64[10]];
+  const want = [
+    l.maxOrder,
+    l.classCount,
+    l.storagePages,
+    l.end,
+    l.maxEnd,
+    l.storageOffset,
+    l.sideOffset,
+    l.firstPage,
+  ];
+  for (let i = 0; i < want.length; i++) {
+    if (found[i] !== want[i]) bad(`field ${i} is ${found[i]}, the layout says ${want[i]}`);
+  }
+  if (l.end > buffer.byteLength) bad(`it ends at ${l.end}, beyond the buffer's ${buffer.byteLength} bytes`);
+  return l;
+}

@@ -1,0 +1,149 @@
+/**
+ * The slab hot paths: allocate an object of a class, free an object, and the slab lifecycle.
+ * Layouts: the slab trailer in size-classes.ts, the side table and class lists in layout.ts.
+ *
+ * Invariants (checked by `check`):
+ * - A class's list holds exactly its slabs that have a free object; allocation takes the list's
+ *   head, so a slab that fills up is always the head when it leaves the list.
+ * - A slab with every object free is in the list only as its head (at most one empty slab per
+ *   class, kept so that a class that allocates and frees one object does not churn pages);
+ *   any other slab that empties goes back to the page allocator at once, and the kept ones go
+ *   back when the page allocator runs out of blocks (`trimEmpty`) or on `Heap.trim()`.
+ * - side[4 * slab + 1] is the number of set bits of the slab's bitmap; the hint word is at most
+ *   the index of the lowest bitmap word with a set bit.
+ * Only typed arrays and numbers are touched; nothing allocates a JS object.
+ */
+import type { HeapCore } from "./core.js";
+import { TAG_SLAB } from "./layout.js";
+
+/** An object of class `cls` for a request of `size` bytes; its address, or -1 when out of pages. */
+export function slabAlloc(h: HeapCore, cls: number, size: number): number {
+  const i32 = h.i32;
+  let slab = i32[h.listBase + cls];
+  if (slab < 0) {
+    slab = newSlab(h, cls);
+    if (slab < 0) return -1;
+  }
+  const base = h.firstPage + slab * h.pageSize;
+  const t = (base + h.trailer[cls]) >>> 2;
+  let w = i32[t];
+  let bits = i32[t + 1 + w];
+  while (bits === 0) bits = i32[t + 1 + ++w];
+  const low = bits & -bits;
+  i32[t + 1 + w] = bits ^ low;
+  i32[t] = w;
+  const index = (w << 5) + 31 - Math.clz32(low);
+  h.u8[(t << 2) + 4 + (h.bitmapWords[cls] << 2) + index] = h.size[cls] - size;
+  const side = h.side;
+  const s = slab << 2;
+  const free = side[s + 1] - 1;
+  side[s + 1] = free;
+  if (free === 0) {
+    const next = side[s + 2];
+    i32[h.listBase + cls] = next;
+    if (next >= 0) side[(next << 2) + 3] = -1;
+    side[s + 2] = -1;
+  }
+  return base + index * h.size[cls];
+}
+
+/**
+ * Frees object `index` of `slab` (class `cls`), which `locate` found live.
+ * May give the slab's pages back to the page allocator.
+ */
+export function slabFree(h: HeapCore, cls: number, slab: number, index: number): void {
+  const i32 = h.i32;
+  const base = h.firstPage + slab * h.pageSize;
+  const t = (base + h.trailer[cls]) >>> 2;
+  const w = index >>> 5;
+  i32[t + 1 + w] |= 1 << (index & 31);
+  if (w < i32[t]) i32[t] = w;
+  const side = h.side;
+  const s = slab << 2;
+  const free = side[s + 1] + 1;
+  side[s + 1] = free;
+  if (free === 1) relist(h, cls, slab);
+  else if (free === h.objects[cls] && i32[h.listBase + cls] !== slab) {
+    unlink(h, cls, slab);
+    dropSlab(h, cls, slab);
+  }
+}
+
+/** Takes pages for a new slab of `cls`, makes it the list's only member; -1 when out of pages. */
+function newSlab(h: HeapCore, cls: number): number {
+  let address = h.pages.allocOrder(h.slabOrder[cls], TAG_SLAB + cls);
+  if (address === null && trimEmpty(h) > 0) address = h.pages.allocOrder(h.slabOrder[cls], TAG_SLAB + cls);
+  if (address === null) return -1;
+  const slab = (address - h.firstPage) >>> h.pageShift;
+  const side = h.side;
+  const owner = (slab << 8) | (cls + 1);
+  const pages = 1 << h.slabOrder[cls];
+  for (let p = 0; p < pages; p++) side[(slab + p) << 2] = owner;
+  const s = slab << 2;
+  const n = h.objects[cls];
+  side[s + 1] = n;
+  side[s + 2] = -1;
+  side[s + 3] = -1;
+  const t = (address + h.trailer[cls]) >>> 2;
+  const words = h.bitmapWords[cls];
+  h.i32[t] = 0;
+  h.i32.fill(-1, t + 1, t + 1 + words);
+  if ((n & 31) !== 0) h.i32[t + words] = (1 << (n & 31)) - 1;
+  h.i32[h.listBase + cls] = slab;
+  return slab;
+}
+
+/** A full slab got a free object: it becomes the list's head (dropping an empty head first). */
+function relist(h: HeapCore, cls: number, slab: number): void {
+  const side = h.side;
+  let head = h.i32[h.listBase + cls];
+  if (head >= 0 && side[(head << 2) + 1] === h.objects[cls]) {
+    unlink(h, cls, head);
+    dropSlab(h, cls, head);
+    head = h.i32[h.listBase + cls];
+  }
+  side[(slab << 2) + 2] = head;
+  side[(slab << 2) + 3] = -1;
+  if (head >= 0) side[(head << 2) + 3] = slab;
+  h.i32[h.listBase + cls] = slab;
+}
+
+function unlink(h: HeapCore, cls: number, slab: number): void {
+  const side = h.side;
+  const next = side[(slab << 2) + 2];
+  const prev = side[(slab << 2) + 3];
+  if (prev < 0) h.i32[h.listBase + cls] = next;
+  else side[(prev << 2) + 2] = next;
+  if (next >= 0) side[(next << 2) + 3] = prev;
+}
+
+/** Gives an unlisted slab's pages back to the page allocator and clears its side records. */
+function dropSlab(h: HeapCore, cls: number, slab: number): void {
+  const pages = 1 << h.slabOrder[cls];
+  h.side.fill(0, slab << 2, (slab + pages) << 2);
+  h.pages.free(h.firstPage + slab * h.pageSize);
+}
+
+/**
+ * Gives the empty slab that each class may keep at the head of its list back to the page
+ * allocator. Called when the page allocator is out of blocks, and by `Heap.trim`.
+ * @returns the number of slabs released.
+ */
+export function trimEmpty(h: HeapCore): number {
+  let released = 0;
+  for (let cls = 0; cls < h.classes.count; cls++) {
+    const head = h.i32[h.listBase + cls];
+    if (head >= 0 && h.side[(head << 2) + 1] === h.objects[cls]) {
+      unlink(h, cls, head);
+      dropSlab(h, cls, head);
+      released++;
+    }
+  }
+  return released;
+}
+
+/** Sets the slack byte of live object `index` of `slab` for a request of `size` bytes. */
+export function setSlack(h: HeapCore, cls: number, slab: number, index: number, size: number): void {
+  const base = h.firstPage + slab * h.pageSize;
+  h.u8[base + h.trailer[cls] + 4 + 4 * h.bitmapWords[cls] + index] = h.size[cls] - size;
+}

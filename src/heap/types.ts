@@ -1,0 +1,106 @@
+/** The option, statistics and inspection shapes of Heap. Bytes unless a name says otherwise. */
+import type { AllocatorStats } from "../page/types.js";
+
+/** Options of `new Heap(memory, options)`. */
+export interface HeapOptions {
+  /** Byte offset of the heap in the buffer: a multiple of 8 (default 0). Bytes below it are never touched. */
+  start?: number;
+  /** Bytes managed from `start` (default: to the end of the buffer). Bytes after it are never touched. */
+  length?: number;
+  /**
+   * Bytes the heap may grow to with `grow` (its metadata is sized for this once, at creation).
+   * Default: `length` when `length` was given or the memory cannot grow; a growable
+   * SharedArrayBuffer's or resizable ArrayBuffer's `maxByteLength - start`; for a
+   * WebAssembly.Memory (which does not expose its maximum) 8 times `length`; at most 2^32 - start.
+   */
+  maxLength?: number;
+  /** Bytes per page of the page allocator: a power of two in 256..65536 (default 4096). */
+  pageSize?: number;
+  /** Alignment of every pointer and granule of the size classes: a power of two in 8..128 (default 16). */
+  minAlign?: number;
+}
+
+/** Options of `Heap.open`. */
+export interface OpenOptions {
+  /** Byte offset of the heap's header in the buffer (default 0). */
+  start?: number;
+}
+
+/** One live allocation, as `liveAllocations()` reports it. */
+export interface LiveAllocation {
+  /** Its pointer (byte offset in the buffer). */
+  ptr: number;
+  /** The size that was requested (malloc, calloc or the last realloc). */
+  size: number;
+  /** The page tag of the block it lives in: `TAG_SLAB + class` for slab objects, `TAG_LARGE` for large blocks. */
+  tag: number;
+}
+
+/** Figures of one size class. */
+export interface ClassStats {
+  /** Object size of the class. */
+  size: number;
+  /** Bytes per slab, and objects per slab (the rest is its trailer: bitmap and slack bytes). */
+  slabBytes: number;
+  objectsPerSlab: number;
+  /** Slabs the class holds now. */
+  slabs: number;
+  liveObjects: number;
+  /** Free objects in those slabs. */
+  freeObjects: number;
+  /** Sum of the requested sizes of the live objects. */
+  requestedBytes: number;
+  /** Lost to rounding (internal fragmentation): `liveObjects * size - requestedBytes`. */
+  wastedBytes: number;
+}
+
+/** A snapshot of a heap. */
+export interface HeapStats {
+  /** Bytes of the heap now, metadata included (end - start). */
+  heapBytes: number;
+  /** Bytes of pages the page allocator manages (heapBytes less the metadata before the first page). */
+  pageBytes: number;
+  /** Live allocations, slab objects and large blocks. */
+  liveAllocations: number;
+  /** Sum of the requested sizes of the live allocations. */
+  usedBytes: number;
+  /** Bytes of free pages (not counting free objects inside slabs). */
+  freeBytes: number;
+  /** Bytes of free objects inside slabs. */
+  slabFreeBytes: number;
+  /** Bytes of pages held by slabs, and by large blocks. */
+  slabBytes: number;
+  largeBytes: number;
+  /** Bytes lost to rounding, slab classes and large blocks together. */
+  wastedBytes: number;
+  /** Heap metadata: header, page storage and side table (before the first page), plus slab trailers. */
+  metadataBytes: number;
+  /** Metadata before the first page per page of the heap's maximum size. */
+  metadataBytesPerPage: number;
+  /** Per size class, in size order. */
+  classes: ClassStats[];
+  /** Large blocks: count, requested bytes, block bytes and bytes lost to rounding. */
+  large: { count: number; requestedBytes: number; blockBytes: number; wastedBytes: number };
+  /** The page allocator's own figures. */
+  pages: AllocatorStats;
+}
+
+/** Any typed array. */
+export type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** A typed-array constructor, such as `Float64Array`. */
+export interface TypedArrayConstructor<T extends TypedArray> {
+  readonly BYTES_PER_ELEMENT: number;
+  new (buffer: ArrayBuffer | SharedArrayBuffer, byteOffset: number, length: number): T;
+}
