@@ -1,7 +1,7 @@
 /** buddy-alloc: buddy memory allocators for JavaScript. Re-exports only. */
 export * from "./concurrent/index.js";
-export * from "./heap/index.js";
 export { AllocError, type AllocErrorCode } from "./errors.js";
+export * from "./heap/index.js";
 export { BuddyAllocator, MAX_TAG } from "./page/buddy-allocator.js";
 export type {
   AllocatedBlock,

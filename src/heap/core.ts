@@ -151,6 +151,7 @@ export class HeapCore {
   /** A large block of `size` bytes (> 0), aligned to `align` bytes when above a page. */
   allocLarge(size: number, align: number): number | null {
     const count = Math.ceil(size / this.pageSize);
+    if (orderForPages(Math.ceil(Math.max(size, align) / this.pageSize)) > this.layout.maxOrder) return null;
     let address = this.takePages(count, align);
     if (address === null && trimEmpty(this) > 0) address = this.takePages(count, align);
     if (address === null) return null;

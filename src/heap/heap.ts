@@ -11,15 +11,16 @@
  * paths allocate no JS object; only `allocArray` and the scoped helpers create one, by design.
  */
 import { AllocError, show } from "../errors.js";
-import { orderForPages } from "../page/order.js";
 import { HeapCore, LARGE, NOT_LIVE } from "./core.js";
+import { layoutFor } from "./create.js";
 import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
-import { computeLayout, readHeader, TAG_LARGE, validateGeometry, W_LOCK, writeHeader } from "./layout.js";
+import { readHeader, W_LOCK, writeHeader } from "./layout.js";
 import { lock, unlock } from "./lock.js";
-import { bufferOf, canGrow, growLimit, type HeapMemory, isShared, isWasmMemory } from "./memory.js";
+import { bufferOf, type HeapMemory, isShared, isWasmMemory } from "./memory.js";
+import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { sizeClasses } from "./size-classes.js";
-import { setSlack, slabAlloc, slabFree, trimEmpty } from "./slabs.js";
+import { slabAlloc, slabFree, trimEmpty } from "./slabs.js";
 import type {
   HeapOptions,
   HeapStats,
@@ -29,7 +30,6 @@ import type {
   TypedArrayConstructor,
 } from "./types.js";
 
-const MAX_ADDRESS = 2 ** 32;
 /** Set by `Heap.open` for the constructor: the handle to wrap instead of creating a heap. */
 let opening: HeapCore | null = null;
 const safe = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
@@ -55,42 +55,7 @@ export class Heap {
       opening = null;
     } else {
       const buffer = bufferOf(memory);
-      const { start = 0, pageSize = 4096, minAlign = 16 } = options;
-      validateGeometry(pageSize, minAlign);
-      if (!safe(start) || start % 8 !== 0 || start >= buffer.byteLength) {
-        throw new AllocError(
-          "INVALID_ARGUMENT",
-          `start must be a multiple of 8 inside the buffer, got ${show(start)}`,
-        );
-      }
-      const length = options.length ?? buffer.byteLength - start;
-      if (!safe(length) || start + length > buffer.byteLength) {
-        throw new AllocError(
-          "INVALID_ARGUMENT",
-          `length ${show(length)} does not fit in the buffer after ${start}`,
-        );
-      }
-      let maxLength = options.maxLength;
-      if (maxLength === undefined) {
-        const limit = growLimit(memory);
-        if (options.length !== undefined || !canGrow(memory)) maxLength = length;
-        else if (limit === null) maxLength = Math.max(length, Math.min(MAX_ADDRESS - start, 8 * length));
-        else maxLength = Math.max(length, Math.min(MAX_ADDRESS, limit) - start);
-      }
-      if (!safe(maxLength) || maxLength < length) {
-        throw new AllocError(
-          "INVALID_ARGUMENT",
-          `maxLength must be at least length (${length}), got ${show(maxLength)}`,
-        );
-      }
-      const layout = computeLayout(
-        start,
-        length,
-        maxLength,
-        pageSize,
-        minAlign,
-        (order) => sizeClasses(pageSize, minAlign, order).count,
-      );
+      const layout = layoutFor(memory, buffer, options);
       writeHeader(buffer, layout);
       this.core = new HeapCore(memory, layout, true);
     }
@@ -189,18 +154,12 @@ export class Heap {
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
       h.sync();
-      if (cls < 0) return this.allocLarge(Math.max(size, 1), a);
+      if (cls < 0) return h.allocLarge(Math.max(size, 1), a);
       const p = slabAlloc(h, cls, size);
       return p < 0 ? null : p;
     } finally {
       if (this.shared) unlock(h.i32, this.lockIndex);
     }
-  }
-
-  private allocLarge(size: number, align: number): number | null {
-    const h = this.core;
-    const order = orderForPages(Math.ceil(Math.max(size, align) / h.pageSize));
-    return order > h.layout.maxOrder ? null : h.allocLarge(size, align);
   }
 
   /**
@@ -236,54 +195,12 @@ export class Heap {
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
       h.sync();
-      return this.resize(ptr, size);
+      const p = resize(h, ptr, size);
+      if (p === RESIZE_NOT_LIVE) throw this.notLive(ptr, "realloc");
+      return p;
     } finally {
       if (this.shared) unlock(h.i32, this.lockIndex);
     }
-  }
-
-  private resize(ptr: number, size: number): number | null {
-    const h = this.core;
-    const kind = h.locate(ptr);
-    if (kind === NOT_LIVE) throw this.notLive(ptr, "realloc");
-    const page = h.locPage;
-    const index = h.locIndex;
-    const small = size <= h.maxSmall;
-    if (kind >= 0 && small && h.bySize[(size + 7) >>> 3] === kind) {
-      setSlack(h, kind, page, index, size);
-      return ptr;
-    }
-    if (kind === LARGE && !small && this.resizeLarge(ptr, page, size)) return ptr;
-    const keep = Math.min(h.requestedSize(kind, ptr), size);
-    const moved = small ? slabAlloc(h, h.bySize[(size + 7) >>> 3], size) : (this.allocLarge(size, 1) ?? -1);
-    if (moved < 0) return null;
-    h.u8.copyWithin(moved, ptr, ptr + keep);
-    if (kind >= 0) slabFree(h, kind, page, index);
-    else h.freeLarge(ptr, page);
-    return moved;
-  }
-
-  /** Resizes a large block in place if it can (same order, smaller, or free buddies above it). */
-  private resizeLarge(ptr: number, page: number, size: number): boolean {
-    const h = this.core;
-    const pages = h.pages;
-    const order = pages.orderOf(ptr);
-    const want = orderForPages(Math.ceil(size / h.pageSize));
-    const bytes = h.pageSize * 2 ** want;
-    if (want > order) {
-      if (want > h.layout.maxOrder || ptr % bytes !== 0 || ptr + bytes > h.end) return false;
-      for (let k = order; k < want; k++) {
-        const b = pages.blockAt(ptr + h.pageSize * 2 ** k);
-        if (b === null || !b.free || b.order < k) return false;
-      }
-    }
-    if (want !== order) {
-      pages.free(ptr);
-      pages.allocAt(ptr, 2 ** want);
-      pages.setTag(ptr, TAG_LARGE);
-    }
-    h.side[(page << 2) + 1] = size;
-    return true;
   }
 
   /**
