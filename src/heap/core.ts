@@ -49,6 +49,7 @@ export class HeapCore {
   generation = -1;
   buffer!: ArrayBufferLike;
   u8!: Uint8Array;
+  u16!: Uint16Array;
   i32!: Int32Array;
   side!: Int32Array;
   pages!: BuddyAllocator;
@@ -102,6 +103,7 @@ export class HeapCore {
     const bytes = Math.min(buffer.byteLength, MAX_ADDRESS);
     this.buffer = buffer;
     this.u8 = new Uint8Array(buffer, 0, bytes);
+    this.u16 = new Uint16Array(buffer, 0, Math.floor(bytes / 2));
     this.i32 = new Int32Array(buffer, 0, Math.floor(bytes / 4));
     this.side = new Int32Array(buffer, l.sideOffset, 4 * l.storagePages);
     if (!pages) return;
@@ -148,9 +150,9 @@ export class HeapCore {
     return true;
   }
 
-  /** A large block of `size` bytes (> 0), aligned to `align` bytes when above a page. */
+  /** A large block for `size` bytes (at least one page), aligned to `align` bytes when above a page. */
   allocLarge(size: number, align: number): number | null {
-    const count = Math.ceil(size / this.pageSize);
+    const count = Math.max(1, Math.ceil(size / this.pageSize));
     if (orderForPages(Math.ceil(Math.max(size, align) / this.pageSize)) > this.layout.maxOrder) return null;
     let address = this.takePages(count, align);
     if (address === null && trimEmpty(this) > 0) address = this.takePages(count, align);
@@ -208,7 +210,8 @@ export class HeapCore {
   requestedSize(kind: number, ptr: number): number {
     if (kind === LARGE) return this.side[(this.locPage << 2) + 1] >>> 0;
     const slabBase = ptr - this.locIndex * this.size[kind];
-    const slack = this.u8[slabBase + this.trailer[kind] + 4 + 4 * this.bitmapWords[kind] + this.locIndex];
+    const at = (slabBase + this.trailer[kind] + 4 + 4 * this.bitmapWords[kind]) >>> 1;
+    const slack = this.u16[at + this.locIndex];
     return this.size[kind] - slack;
   }
 

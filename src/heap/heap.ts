@@ -154,7 +154,7 @@ export class Heap {
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
       h.sync();
-      if (cls < 0) return h.allocLarge(Math.max(size, 1), a);
+      if (cls < 0) return h.allocLarge(size, a);
       const p = slabAlloc(h, cls, size);
       return p < 0 ? null : p;
     } finally {

@@ -28,10 +28,10 @@ function eachObject(
   visit: (ptr: number, requested: number) => void,
 ): void {
   const t = (address + h.trailer[cls]) >>> 2;
-  const slackAt = (t << 2) + 4 + 4 * h.bitmapWords[cls];
+  const slackAt = (t << 1) + 2 + 2 * h.bitmapWords[cls];
   for (let i = 0; i < h.objects[cls]; i++) {
     if ((h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0) continue;
-    visit(address + i * h.size[cls], h.size[cls] - h.u8[slackAt + i]);
+    visit(address + i * h.size[cls], h.size[cls] - h.u16[slackAt + i]);
   }
 }
 
@@ -139,8 +139,7 @@ export function checkHeap(h: HeapCore): void {
       if (side[page << 2] !== ((page << 8) | LARGE_KIND))
         corrupt(`${at}: large block without its owner word`);
       const size = side[(page << 2) + 1] >>> 0;
-      if (size === 0 || size > span * h.pageSize)
-        corrupt(`${at}: requested size ${size} does not fit its block`);
+      if (size > span * h.pageSize) corrupt(`${at}: requested size ${size} does not fit its block`);
       for (let p = page + 1; p < page + span; p++) {
         if (side[p << 2] !== 0) corrupt(`${at}: interior page ${p} has owner ${side[p << 2]}`);
       }

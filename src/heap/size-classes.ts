@@ -5,16 +5,16 @@
  * Classes, with m = minAlign (8..128): m, 2m, .., 8m (spacing m), then four classes per doubling
  * (spacing a quarter of the power of two below them) up to MAX_SMALL = 2048 bytes. For m = 16:
  * 16 32 48 64 80 96 112 128 | 160 192 224 256 | 320 .. 512 | 640 .. 1024 | 1280 1536 1792 2048.
- * Every class is a multiple of m; the spacing never exceeds 256, so the bytes a request loses to
- * rounding (the "slack", class size - requested size) always fit in one byte, and so does the
- * slack of a 0-byte request (m <= 128).
+ * Every class is a multiple of m. What a request loses to rounding (its "slack", class size -
+ * requested size) is kept per object in 16 bits: an aligned request may take a class well above
+ * its size (malloc(1, 2048) takes the 2048-byte class), so one byte would not always do.
  *
  * A slab of class c is one page block of order slabOrder[c], naturally aligned, holding
  * objects[c] objects at `base + i * size[c]`, then its trailer at `base + trailer[c]`:
  *
  *   trailer + 0               Int32  hint: no word below this one has a free bit
  *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
- *   trailer + 4 + 4*words     Uint8[objects]  slack of each live object
+ *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object
  *
  * Because the slab is aligned to its own size and objects start at its base, an object whose
  * class is a multiple of a power of two `a` (a <= slab size) is aligned to `a`.
@@ -49,7 +49,7 @@ export interface SizeClasses {
 
 /** Bytes of a slab trailer for `n` objects. */
 function trailerBytes(n: number): number {
-  return 4 + 4 * Math.ceil(n / 32) + Math.ceil(n / 4) * 4;
+  return 4 + 4 * Math.ceil(n / 32) + Math.ceil(n / 2) * 4;
 }
 
 /** The class sizes for `minAlign` (before dropping classes that a small heap cannot hold). */

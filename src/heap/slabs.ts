@@ -33,7 +33,7 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
   i32[t + 1 + w] = bits ^ low;
   i32[t] = w;
   const index = (w << 5) + 31 - Math.clz32(low);
-  h.u8[(t << 2) + 4 + (h.bitmapWords[cls] << 2) + index] = h.size[cls] - size;
+  h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = h.size[cls] - size;
   const side = h.side;
   const s = slab << 2;
   const free = side[s + 1] - 1;
@@ -142,8 +142,8 @@ export function trimEmpty(h: HeapCore): number {
   return released;
 }
 
-/** Sets the slack byte of live object `index` of `slab` for a request of `size` bytes. */
+/** Sets the slack of live object `index` of `slab` for a request of `size` bytes. */
 export function setSlack(h: HeapCore, cls: number, slab: number, index: number, size: number): void {
   const base = h.firstPage + slab * h.pageSize;
-  h.u8[base + h.trailer[cls] + 4 + 4 * h.bitmapWords[cls] + index] = h.size[cls] - size;
+  h.u16[((base + h.trailer[cls] + 4 + 4 * h.bitmapWords[cls]) >>> 1) + index] = h.size[cls] - size;
 }
