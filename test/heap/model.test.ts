@@ -132,7 +132,10 @@ function step(m: HeapModel, op: Op, freed: number[]): void {
       return;
     }
     case "free": {
-      if (chosen === null) return heap.free(null);
+      if (chosen === null) {
+        heap.free(null);
+        return;
+      }
       m.verify(chosen);
       heap.free(chosen);
       m.live.delete(chosen);
