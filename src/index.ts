@@ -12,3 +12,5 @@ export type {
   BuddyOptions,
   Region,
 } from "./page/types.js";
+export * from "./sim/index.js";
+export * from "./viz/index.js";

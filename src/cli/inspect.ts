@@ -1,0 +1,150 @@
+/**
+ * `buddy-alloc inspect FILE`: opens saved allocator bytes (a Heap's buffer, or a ConcurrentBuddy's
+ * SharedArrayBuffer, as `simulate --save` or a program wrote them), checks them, and prints their
+ * figures and a text map; `--html FILE` also writes the SVG map in a page.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConcurrentBuddy } from "../concurrent/concurrent-buddy.js";
+import { AllocError } from "../errors.js";
+import { Heap } from "../heap/index.js";
+import { concurrentTarget } from "../sim/concurrent-target.js";
+import { heapMap } from "../sim/heap-target.js";
+import { formatBytes, formatCount } from "../viz/format.js";
+import { memoryMapSvg } from "../viz/memory-map.js";
+import { textMap, textMapCellBytes } from "../viz/text-map.js";
+import type { MapModel } from "../viz/types.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import type { CliIO } from "./io.js";
+import { UsageError } from "./numbers.js";
+import { textTable } from "./text-table.js";
+
+/** What inspect found, for callers that want more than the printed lines (tests). */
+export interface InspectOutcome {
+  kind: "heap" | "concurrent";
+  map: MapModel;
+}
+
+/**
+ * Runs `inspect` with its arguments (after the word `inspect`); null when --help was asked for.
+ * @throws UsageError for bad arguments; Error "FILE: ..." for unreadable or unrecognised bytes.
+ */
+export function inspect(argv: string[], io: CliIO): InspectOutcome | null {
+  let parsed: { values: { html?: string; help?: boolean }; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { html: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.values.help) return null;
+  if (parsed.positionals.length !== 1) throw new UsageError("inspect needs exactly one FILE");
+  const file = parsed.positionals[0];
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(resolve(io.cwd, file));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+  const outcome = openSaved(file, bytes, io);
+  io.out("");
+  const cell = textMapCellBytes(outcome.map);
+  io.out(`map (one character = ${formatBytes(cell)}; . free, # allocated, + both):`);
+  for (const line of textMap(outcome.map)) io.out(`  ${line}`);
+  if (parsed.values.html !== undefined) {
+    const path = resolve(io.cwd, parsed.values.html);
+    const svg = memoryMapSvg(outcome.map, { colorBy: outcome.kind === "heap" ? "tag" : "order" });
+    const title = `buddy-alloc inspect ${file}`;
+    writeFileAtomic(
+      path,
+      `<!doctype html><meta charset="utf-8"><title>${title}</title><h1 style="font:18px system-ui">${title}</h1>\n${svg}\n`,
+    );
+    io.out(`map written to ${path}`);
+  }
+  return outcome;
+}
+
+function openSaved(file: string, bytes: Uint8Array, io: CliIO): InspectOutcome {
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  let heapError: unknown;
+  try {
+    const heap = Heap.open(copy);
+    heap.check();
+    printHeap(file, heap, io);
+    return { kind: "heap", map: heapMap(heap) };
+  } catch (error) {
+    if (!(error instanceof AllocError)) throw error;
+    heapError = error;
+  }
+  const shared = new SharedArrayBuffer(bytes.byteLength);
+  new Uint8Array(shared).set(bytes);
+  let c: ConcurrentBuddy;
+  try {
+    c = ConcurrentBuddy.attach(shared);
+  } catch {
+    throw new Error(`${file}: not a saved heap or concurrent allocator (${(heapError as Error).message})`);
+  }
+  try {
+    c.check();
+  } catch (error) {
+    throw new Error(`${file}: a concurrent allocator whose state is damaged: ${(error as Error).message}`);
+  }
+  const s = c.stats();
+  io.out(
+    `${file}: concurrent allocator (ConcurrentBuddy), ${formatBytes(c.pageSize)} pages, maxOrder ${c.maxOrder}`,
+  );
+  io.out(`  managed         ${formatBytes(s.totalBytes)}`);
+  io.out(
+    `  allocated       ${formatBytes(s.allocatedBytes)} in ${formatCount([...c.allocatedBlocks()].length)} blocks`,
+  );
+  io.out(`  free            ${formatBytes(s.freeBytes)}, largest block ${formatBytes(s.largestFreeBlock)}`);
+  io.out(`  fragmentation   ${s.fragmentation.toFixed(3)}`);
+  return { kind: "concurrent", map: concurrentTarget(c).map() };
+}
+
+function printHeap(file: string, heap: Heap, io: CliIO): void {
+  const s = heap.stats();
+  io.out(
+    `${file}: heap, ${formatBytes(heap.pageSize)} pages, ${formatBytes(s.heapBytes)} (grows to ${formatBytes(heap.maxLength)})`,
+  );
+  io.out(`  live allocations ${formatCount(s.liveAllocations)}, ${formatBytes(s.usedBytes)} requested`);
+  io.out(
+    `  pages            ${formatBytes(s.pageBytes)}: ${formatBytes(s.slabBytes)} in slabs, ${formatBytes(s.largeBytes)} in large blocks, ${formatBytes(s.freeBytes)} free`,
+  );
+  io.out(
+    `  slab free space  ${formatBytes(s.slabFreeBytes)}; lost to rounding ${formatBytes(s.wastedBytes)}`,
+  );
+  io.out(`  metadata         ${formatBytes(s.metadataBytes)}`);
+  io.out(`  fragmentation    ${s.pages.fragmentation.toFixed(3)} (of the free pages)`);
+  const rows = s.classes
+    .filter((c) => c.slabs > 0)
+    .map((c) => [
+      String(c.size),
+      formatCount(c.slabs),
+      formatCount(c.liveObjects),
+      formatCount(c.freeObjects),
+      formatBytes(c.requestedBytes),
+      formatBytes(c.wastedBytes),
+    ]);
+  if (s.large.count > 0) {
+    rows.push([
+      "large",
+      "",
+      formatCount(s.large.count),
+      "",
+      formatBytes(s.large.requestedBytes),
+      formatBytes(s.large.wastedBytes),
+    ]);
+  }
+  if (rows.length > 0) {
+    io.out("");
+    for (const line of textTable(["class", "slabs", "live", "free", "requested", "lost"], rows, []))
+      io.out(`  ${line}`);
+  }
+}

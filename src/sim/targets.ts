@@ -1,0 +1,31 @@
+/** Makes a fresh simulation target of any kind from the same two numbers. */
+import { concurrentTarget } from "./concurrent-target.js";
+import { heapTarget } from "./heap-target.js";
+import { pageTarget } from "./page-target.js";
+import type { SimTarget, TargetKind } from "./target.js";
+
+/** Every kind of target, in the order the command line lists them. */
+export const TARGET_KINDS: readonly TargetKind[] = ["page", "concurrent", "heap"];
+
+/** Sizes of a fresh target. */
+export interface TargetOptions {
+  /** Bytes of memory (for the heap: of its buffer, metadata included). */
+  memory: number;
+  /** Bytes per page (a power of two). */
+  pageSize: number;
+}
+
+/**
+ * A new allocator of `kind` over `options.memory` bytes, wrapped for the simulator.
+ * @throws AllocError INVALID_ARGUMENT when the allocator rejects the sizes.
+ */
+export function makeTarget(kind: TargetKind, options: TargetOptions): SimTarget {
+  if (kind === "page") return pageTarget(options);
+  if (kind === "concurrent") return concurrentTarget(options);
+  return heapTarget(options);
+}
+
+/** True when `name` names a target kind. */
+export function isTargetKind(name: string): name is TargetKind {
+  return (TARGET_KINDS as readonly string[]).includes(name);
+}
