@@ -81,7 +81,7 @@ export class Heap {
 
   /** The buffer the heap lives in now (a WebAssembly.Memory replaces its buffer when it grows). */
   get buffer(): ArrayBufferLike {
-    return this.core.buffer;
+    return bufferOf(this.core.memory);
   }
   /** Byte offset of the heap's header. */
   get start(): number {
@@ -89,8 +89,7 @@ export class Heap {
   }
   /** Bytes of the heap now, metadata included. */
   get length(): number {
-    this.core.sync();
-    return this.core.end - this.core.layout.start;
+    return this.locked(() => this.core.end - this.core.layout.start);
   }
   /** Bytes the heap may grow to. */
   get maxLength(): number {
