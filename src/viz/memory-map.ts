@@ -94,7 +94,7 @@ export function memoryMapSvg(model: MapModel, options: MemoryMapOptions = {}): s
   const mapHeight = g.rows * g.cell;
   const height = Math.ceil(mapHeight + LEGEND_HEIGHT + 4);
   const tooltips = model.blocks.length <= (options.tooltipLimit ?? 20_000);
-  const stroke = g.cell >= 4 ? 0.5 : 0;
+  const stroke = g.cell >= 16 ? 2 : g.cell >= 4 ? 0.5 : 0;
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="bmap by-${options.colorBy ?? "state"}" ` +
