@@ -16,7 +16,9 @@ function lineOf(text: string): number {
 
 describe("parseTrace", () => {
   it("reads allocations, frees, tags, comments, blank lines, CRLF and the long forms", () => {
-    const ops = parseTrace(`${TRACE_HEADER}\n\na x 100\r\nalloc y 4096 7\n  # a comment\nf x\nfree y\na x 8\n`);
+    const ops = parseTrace(
+      `${TRACE_HEADER}\n\na x 100\r\nalloc y 4096 7\n  # a comment\nf x\nfree y\na x 8\n`,
+    );
     expect(ops.length).toBe(5);
     expect([...ops.kind]).toEqual([OP_ALLOC, OP_ALLOC, OP_FREE, OP_FREE, OP_ALLOC]);
     expect([...ops.size]).toEqual([100, 4096, 0, 0, 8]);

@@ -16,7 +16,8 @@ import { type RunningServer, startServer } from "../../src/cli/serve.js";
 const root = join(import.meta.dirname, "..", "..");
 const browserPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(browserPath);
-if (!haveBrowser && process.env.CI) throw new Error(`Chromium not found at ${browserPath}: .ci/run installs it`);
+if (!haveBrowser && process.env.CI)
+  throw new Error(`Chromium not found at ${browserPath}: .ci/run installs it`);
 
 /** Newest modification time of the files under `dir`, in ms. */
 function newest(dir: string): number {
@@ -31,7 +32,10 @@ function newest(dir: string): number {
 function ensureBuild(): void {
   const index = join(root, "dist", "index.js");
   if (existsSync(index) && statSync(index).mtimeMs >= newest(join(root, "src"))) return;
-  execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 
 describe.skipIf(!haveBrowser)("playground in headless Chromium", () => {
@@ -84,7 +88,9 @@ describe.skipIf(!haveBrowser)("playground in headless Chromium", () => {
       })),
     );
   const freeCounts = () =>
-    page.$$eval("#free-lists tbody tr", (rows) => rows.map((r) => Number(r.querySelector(".count")!.textContent)));
+    page.$$eval("#free-lists tbody tr", (rows) =>
+      rows.map((r) => Number(r.querySelector(".count")!.textContent)),
+    );
   const pagesOf = (bs: { order: number }[]) => bs.reduce((n, b) => n + 2 ** b.order, 0);
 
   it("starts with one free block of the largest order", async () => {
@@ -99,7 +105,12 @@ describe.skipIf(!haveBrowser)("playground in headless Chromium", () => {
     await page.click("#alloc");
     const bs = await blocks();
     expect(bs.filter((b) => !b.free)).toEqual([{ address: 0, order: 0, free: false }]);
-    expect(bs.filter((b) => b.free).map((b) => b.order).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(
+      bs
+        .filter((b) => b.free)
+        .map((b) => b.order)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4]);
     expect(pagesOf(bs)).toBe(32);
     expect(await freeCounts()).toEqual([1, 1, 1, 1, 1, 0]);
     expect(await page.textContent("#log li:first-child")).toContain("split a free block of order 5");
@@ -110,7 +121,9 @@ describe.skipIf(!haveBrowser)("playground in headless Chromium", () => {
     await page.click('#map .block[data-free="0"]');
     expect(await blocks()).toEqual([{ address: 0, order: 5, free: true }]);
     expect(await freeCounts()).toEqual([0, 0, 0, 0, 0, 1]);
-    expect(await page.textContent("#log li:first-child")).toContain("merged with 5 free buddies into a free block of order 5");
+    expect(await page.textContent("#log li:first-child")).toContain(
+      "merged with 5 free buddies into a free block of order 5",
+    );
   });
 
   it("clicking a free block allocates the chosen size under the pointer", async () => {

@@ -1,0 +1,125 @@
+/** replay and the built-in workloads: figures consistent with each allocator's own statistics. */
+import { describe, expect, it } from "vitest";
+import { concurrentTarget } from "../../src/sim/concurrent-target.js";
+import { heapTarget } from "../../src/sim/heap-target.js";
+import { OP_ALLOC, type OpList } from "../../src/sim/ops.js";
+import { pageTarget } from "../../src/sim/page-target.js";
+import { replay } from "../../src/sim/replay.js";
+import { makeTarget, TARGET_KINDS } from "../../src/sim/targets.js";
+import { parseTrace } from "../../src/sim/trace.js";
+import { WORKLOADS, type WorkloadName } from "../../src/sim/workloads.js";
+
+const MEMORY = 4 << 20;
+const params = { memory: MEMORY, pageSize: 4096, ops: 20_000, seed: 7 };
+
+/** Every free names a live slot, every allocation a free one. */
+function wellFormed(ops: OpList): boolean {
+  const live = new Uint8Array(ops.slots);
+  for (let i = 0; i < ops.length; i++) {
+    const s = ops.slot[i];
+    if (ops.kind[i] === OP_ALLOC) {
+      if (live[s] || !(ops.size[i] >= 1)) return false;
+      live[s] = 1;
+    } else {
+      if (!live[s]) return false;
+      live[s] = 0;
+    }
+  }
+  return true;
+}
+
+describe("built-in workloads", () => {
+  it.each(Object.keys(WORKLOADS) as WorkloadName[])(
+    "%s is deterministic, well formed and of the asked length",
+    (name) => {
+      const a = WORKLOADS[name].generate(params);
+      const b = WORKLOADS[name].generate(params);
+      const c = WORKLOADS[name].generate({ ...params, seed: 8 });
+      expect(a.length).toBe(params.ops);
+      expect(wellFormed(a)).toBe(true);
+      expect([...a.size]).toEqual([...b.size]);
+      expect([...a.slot]).toEqual([...b.slot]);
+      expect([...a.size, ...a.slot]).not.toEqual([...c.size, ...c.slot]);
+    },
+  );
+
+  it("steady keeps about half of memory live; kernel about 80%", () => {
+    const steady = replay(WORKLOADS.steady.generate(params), pageTarget({ memory: MEMORY }));
+    expect(steady.requestedBytes / MEMORY).toBeGreaterThan(0.45);
+    expect(steady.requestedBytes / MEMORY).toBeLessThan(0.6);
+    const kernel = replay(WORKLOADS.kernel.generate(params), pageTarget({ memory: MEMORY }));
+    expect(kernel.peakRequestedBytes / MEMORY).toBeGreaterThan(0.75);
+  });
+});
+
+describe("replay", () => {
+  it.each(TARGET_KINDS)("on %s: counts add up and the used bytes are the allocator's", (kind) => {
+    const workload = kind === "heap" ? WORKLOADS.small : WORKLOADS.steady;
+    const ops = workload.generate(params);
+    const target = makeTarget(kind, { memory: MEMORY, pageSize: 4096 });
+    const r = replay(ops, target, { samples: 50 });
+    target.check();
+    expect(r.operations).toBe(ops.length);
+    expect(r.allocations + r.failures + r.frees + r.skippedFrees).toBe(ops.length);
+    expect(r.allocations - r.frees).toBe(r.liveBlocks);
+    expect(r.series.length).toBe(51);
+    expect(r.series[0]).toMatchObject({ op: 0, usedBytes: 0, requestedBytes: 0 });
+    expect(r.series[50].op).toBe(ops.length);
+    expect(r.peakUsedBytes).toBeGreaterThanOrEqual(r.usedBytes);
+    expect(r.usedBytes).toBeGreaterThanOrEqual(r.requestedBytes);
+    expect(r.fragmentation).toBe(target.usage().fragmentation);
+    expect(r.maxFragmentation).toBe(Math.max(...r.series.map((p) => p.fragmentation)));
+    const map = target.map();
+    const live = map.blocks.filter((b) => !b.free);
+    if (kind === "heap") {
+      const heap = (target as ReturnType<typeof heapTarget>).heap;
+      expect(heap.stats().usedBytes).toBe(r.requestedBytes);
+      expect(heap.stats().liveAllocations).toBe(r.liveBlocks);
+      expect([...heap.liveAllocations()].reduce((n, a) => n + heap.usableSize(a.ptr), 0)).toBe(r.usedBytes);
+    } else {
+      expect(target.usage().usedBytes).toBe(r.usedBytes);
+      expect(live.length).toBe(r.liveBlocks);
+      expect(live.reduce((n, b) => n + b.size, 0)).toBe(r.usedBytes);
+    }
+    // The map covers the managed memory exactly once.
+    const covered = map.blocks.reduce((n, b) => n + b.size, 0);
+    expect(covered).toBe(target.usage().totalBytes);
+  });
+
+  it("counts failures and skips the frees of failed allocations", () => {
+    const ops = parseTrace("a 1 16384\na 2 4096\na 3 4096\nf 2\nf 1\nf 3\n");
+    const target = pageTarget({ memory: 4 * 4096 });
+    const r = replay(ops, target);
+    expect(r).toMatchObject({
+      allocations: 1,
+      failures: 2,
+      frees: 1,
+      skippedFrees: 2,
+      liveBlocks: 0,
+      usedBytes: 0,
+    });
+    expect(r.peakUsedBytes).toBe(16384);
+    expect(target.usage().usedBytes).toBe(0);
+  });
+
+  it("requests larger than the largest block fail instead of throwing", () => {
+    const r = replay(parseTrace("a 1 1000000000\n"), pageTarget({ memory: 1 << 20 }));
+    expect(r.failures).toBe(1);
+    const c = replay(parseTrace("a 1 1000000000\n"), concurrentTarget({ memory: 1 << 20 }));
+    expect(c.failures).toBe(1);
+    const h = replay(parseTrace("a 1 1000000000\n"), heapTarget({ memory: 1 << 20 }));
+    expect(h.failures).toBe(1);
+  });
+
+  it("reports progress up to the total", () => {
+    const seen: number[] = [];
+    replay(WORKLOADS.steady.generate({ ...params, ops: 1000 }), pageTarget({ memory: MEMORY }), {
+      samples: 10,
+      onProgress: (done, total) => {
+        expect(total).toBe(1000);
+        seen.push(done);
+      },
+    });
+    expect(seen).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  });
+});
