@@ -135,7 +135,7 @@ function route(req: IncomingMessage, webRoot: string, distRoot: string): Answer 
   const root = inDist ? distRoot : webRoot;
   const relative = inDist ? path.slice("/dist/".length) : path === "/" ? "index.html" : path.slice(1);
   const file = resolve(root, relative);
-  if (!file.startsWith(root + sep)) return { status: 400, message: "bad path" };
+  if (file !== root && !file.startsWith(root + sep)) return { status: 400, message: "bad path" };
   return { file };
 }
 

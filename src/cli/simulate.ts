@@ -36,7 +36,7 @@ export interface SimulateOutcome {
  *   or a file system error when writing.
  */
 export async function simulate(plan: SimulatePlan, io: CliIO): Promise<SimulateOutcome> {
-  const trace = plan.trace === null ? null : await readTraceFile(plan.trace);
+  const trace = plan.trace === null ? null : await readTraceFile(plan.trace, resolve(io.cwd, plan.trace));
   const runs: ReportRun[] = [];
   const targets: SimTarget[] = [];
   const params = { memory: plan.memory, pageSize: plan.pageSize, ops: plan.ops, seed: plan.seed };

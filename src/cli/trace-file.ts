@@ -20,12 +20,12 @@ export class TraceFileError extends Error {
 }
 
 /**
- * Parses the trace in `path`.
- * @throws TraceFileError "FILE:LINE: what is wrong" for a bad line, "FILE: reason" when unreadable.
+ * Parses the trace in the file `path` (opened at `resolved`, default `path` itself).
+ * @throws TraceFileError "PATH:LINE: what is wrong" for a bad line, "PATH: reason" when unreadable.
  */
-export async function readTraceFile(path: string): Promise<OpList> {
+export async function readTraceFile(path: string, resolved = path): Promise<OpList> {
   const parser = new TraceParser();
-  const stream = createReadStream(path, { encoding: "utf8" });
+  const stream = createReadStream(resolved, { encoding: "utf8" });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of lines) parser.line(line);
