@@ -83,7 +83,7 @@ describe("memoryMapSvg", () => {
     const svg = memoryMapSvg(model, { rowOrder: 3 });
     const found = shapes(svg);
     expect(found.length).toBe(1);
-    expect(found[0].startsWith("<path")).toBe(true);
+    expect(found[0]?.startsWith("<path")).toBe(true);
   });
 
   it("tooltips are left out above the limit", () => {
