@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { ConcurrentBuddy } from "../concurrent/concurrent-buddy.js";
 import type { Heap } from "../heap/index.js";
-import type { OpList } from "../sim/ops.js";
+import { headOf, type OpList } from "../sim/ops.js";
 import { replay } from "../sim/replay.js";
 import type { SimTarget } from "../sim/target.js";
 import { makeTarget } from "../sim/targets.js";
@@ -20,6 +20,9 @@ import { ProgressBar } from "./progress.js";
 import type { SimulatePlan } from "./simulate-args.js";
 import { textTable } from "./text-table.js";
 import { readTraceFile } from "./trace-file.js";
+
+/** Operations replayed untimed on a throwaway allocator before each timed run. */
+const WARMUP_OPS = 20_000;
 
 /** What a simulation produced, for callers that want more than the printed table (tests). */
 export interface SimulateOutcome {
@@ -52,7 +55,11 @@ export async function simulate(plan: SimulatePlan, io: CliIO): Promise<SimulateO
     const workload = run.workload === null ? null : WORKLOADS[run.workload];
     const ops = trace ?? workload!.generate(params);
     lastOps = ops;
-    const target = makeTarget(run.target, { memory: plan.memory, pageSize: plan.pageSize });
+    const sizes = { memory: plan.memory, pageSize: plan.pageSize };
+    // Warm-up: the first operations on a throwaway allocator, untimed, so that ns/op measures
+    // compiled code rather than the JIT's first passes.
+    replay(headOf(ops, WARMUP_OPS), makeTarget(run.target, sizes), { samples: 1 });
+    const target = makeTarget(run.target, sizes);
     const name = workload?.name ?? plan.trace!;
     const bar = new ProgressBar(io.progress, `${name} on ${run.target}`.padEnd(24), plan.progress);
     const result = replay(ops, target, { onProgress: (done, total) => bar.update(done, total) });

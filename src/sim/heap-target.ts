@@ -6,7 +6,7 @@
  */
 import { Heap, TAG_LARGE, TAG_SLAB } from "../heap/index.js";
 import type { MapBlock, MapModel } from "../viz/types.js";
-import type { SimTarget, Usage } from "./target.js";
+import { orderFor, type SimTarget, type Usage } from "./target.js";
 
 /** Options of {@link heapTarget} when it makes the heap itself. */
 export interface HeapTargetOptions {
@@ -34,7 +34,19 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
     source instanceof Heap
       ? source
       : new Heap(new ArrayBuffer(source.memory), { pageSize: source.pageSize ?? 4096 });
-  const totalBytes = heap.stats().pageBytes;
+  const stats = heap.stats();
+  const totalBytes = stats.pageBytes;
+  // The bytes malloc(size) reserves, without asking the heap (usableSize would take its lock and
+  // locate the pointer, inside the timed loop): the smallest class that holds `size`, or the
+  // page block of a large request. test/sim/replay.test.ts checks it against usableSize.
+  const granule = heap.minAlign;
+  const largestClass = stats.classes.length > 0 ? stats.classes[stats.classes.length - 1].size : 0;
+  const classFor = new Int32Array(Math.ceil(largestClass / granule) + 1);
+  for (let i = 0, c = 0; i < classFor.length; i++) {
+    while (stats.classes[c].size < i * granule) c++;
+    classFor[i] = stats.classes[c].size;
+  }
+  const pageSize = heap.pageSize;
   return {
     kind: "heap",
     heap,
@@ -46,8 +58,10 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
     free(address: number): void {
       heap.free(address);
     },
-    reservedBytes(_size: number, address: number): number {
-      return heap.usableSize(address);
+    reservedBytes(size: number): number {
+      return size <= largestClass
+        ? classFor[Math.ceil(size / granule)]
+        : pageSize * 2 ** orderFor(size, pageSize);
     },
     usage(): Usage {
       const s = heap.stats();

@@ -88,3 +88,16 @@ export class OpListBuilder {
     this.tag = tag;
   }
 }
+
+/** The first `count` operations of `ops` (views, not copies); frees of later allocations cannot occur. */
+export function headOf(ops: OpList, count: number): OpList {
+  const n = Math.max(0, Math.min(count, ops.length));
+  return {
+    length: n,
+    kind: ops.kind.subarray(0, n),
+    slot: ops.slot.subarray(0, n),
+    size: ops.size.subarray(0, n),
+    tag: ops.tag.subarray(0, n),
+    slots: ops.slots,
+  };
+}

@@ -31,7 +31,7 @@ export interface ChartOptions {
   height?: number;
 }
 
-const M = { left: 58, right: 12, top: 28, bottom: 38 };
+const M = { left: 58, right: 30, top: 28, bottom: 38 };
 
 /** Round tick values covering [lo, hi], about `count` of them. */
 export function ticks(lo: number, hi: number, count = 5): number[] {

@@ -86,6 +86,33 @@ describe("replay", () => {
     expect(covered).toBe(target.usage().totalBytes);
   });
 
+  it("the heap target's reserved bytes are malloc's usable size, for every size band", () => {
+    const t = heapTarget({ memory: 4 << 20 });
+    for (const size of [
+      1,
+      8,
+      15,
+      16,
+      17,
+      100,
+      128,
+      129,
+      1000,
+      1500,
+      2047,
+      2048,
+      2049,
+      4096,
+      5000,
+      70_000,
+      1 << 20,
+    ]) {
+      const p = t.heap.malloc(size)!;
+      expect(t.reservedBytes(size, p)).toBe(t.heap.usableSize(p));
+      t.heap.free(p);
+    }
+  });
+
   it("counts failures and skips the frees of failed allocations", () => {
     const ops = parseTrace("a 1 16384\na 2 4096\na 3 4096\nf 2\nf 1\nf 3\n");
     const target = pageTarget({ memory: 4 * 4096 });
