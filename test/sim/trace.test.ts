@@ -1,4 +1,6 @@
 /** The trace format: parsing, its errors with line numbers, and formatting back. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OP_ALLOC, OP_FREE, OpListBuilder } from "../../src/sim/ops.js";
@@ -96,5 +98,15 @@ describe("formatTrace", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("the documented example", () => {
+  it("src/sim/README.md's example trace parses", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "..", "src", "sim", "README.md"), "utf8");
+    const example = readme.split("Example (`steps.trace`):")[1].split("```")[1];
+    const ops = parseTrace(example);
+    expect(ops.length).toBe(6);
+    expect([...ops.tag.slice(0, 3)]).toEqual([1, 2, 3]);
   });
 });
