@@ -8,16 +8,8 @@
  * Pure: model in, SVG text out.
  */
 import { escapeXml, formatBytes, hex, num } from "./format.js";
-import {
-  type ColorBy,
-  FREE_COLOR,
-  freeOrderColor,
-  mapStylesheet,
-  orderColor,
-  TAG_COLORS,
-  tagColor,
-  USED_COLOR,
-} from "./palette.js";
+import { mapLegend } from "./map-legend.js";
+import { type ColorBy, mapStylesheet, TAG_COLORS } from "./palette.js";
 import type { MapBlock, MapModel } from "./types.js";
 
 /** Options of {@link memoryMapSvg}. */
@@ -49,7 +41,6 @@ export interface MapGeometry {
 }
 
 const LABEL_WIDTH = 86;
-const LEGEND_HEIGHT = 40;
 
 /** The row geometry {@link memoryMapSvg} uses for `model` drawn `width` px wide. */
 export function mapGeometry(model: MapModel, width = 960, rowOrder?: number): MapGeometry {
@@ -92,7 +83,8 @@ export function memoryMapSvg(model: MapModel, options: MemoryMapOptions = {}): s
   const width = options.width ?? 960;
   const g = mapGeometry(model, width, options.rowOrder);
   const mapHeight = g.rows * g.cell;
-  const height = Math.ceil(mapHeight + LEGEND_HEIGHT + 4);
+  const key = mapLegend(model, LABEL_WIDTH, mapHeight + 8, width);
+  const height = Math.ceil(mapHeight + 8 + key.height + 4);
   const tooltips = model.blocks.length <= (options.tooltipLimit ?? 20_000);
   const stroke = g.cell >= 16 ? 2 : g.cell >= 4 ? 0.5 : 0;
   const out: string[] = [];
@@ -109,7 +101,7 @@ export function memoryMapSvg(model: MapModel, options: MemoryMapOptions = {}): s
   for (const b of model.blocks) out.push(blockShape(g, model, b, tooltips, options.dataAttributes === true));
   out.push("</g>");
   out.push(rowLabels(g));
-  out.push(legend(model, mapHeight + 8, width));
+  out.push(key.svg);
   out.push("</svg>");
   return out.join("\n");
 }
@@ -150,42 +142,4 @@ function rowLabels(g: MapGeometry): string {
   }
   out.push("</g>");
   return out.join("");
-}
-
-function legend(model: MapModel, y: number, width: number): string {
-  const items = (cls: string, entries: [string, string][]): string => {
-    let x = LABEL_WIDTH;
-    const parts: string[] = [];
-    for (const [color, label] of entries) {
-      if (x > width - 60) break;
-      parts.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${color}"/>`);
-      parts.push(`<text x="${x + 16}" y="${y + 10}">${escapeXml(label)}</text>`);
-      x += 24 + label.length * 6.2;
-    }
-    return `<g class="legend-item ${cls}">${parts.join("")}</g>`;
-  };
-  const orders = [...new Set(model.blocks.map((b) => b.order))].sort((a, b) => a - b);
-  const tags = [...new Set(model.blocks.filter((b) => !b.free).map((b) => b.tag))].sort((a, b) => a - b);
-  const legendText = `${formatBytes(model.pageSize)} pages, ${formatBytes(model.end - model.start)}`;
-  return [
-    items("legend-state", [
-      [FREE_COLOR, "free"],
-      [USED_COLOR, "allocated"],
-    ]),
-    items(
-      "legend-order",
-      orders.flatMap((k) => [
-        [orderColor(k), `order ${k}`],
-        [freeOrderColor(k), "free"],
-      ]) as [string, string][],
-    ),
-    items("legend-tag", [
-      [FREE_COLOR, "free"],
-      ...tags.map((t): [string, string] => [
-        tagColor(t),
-        t === 0 ? "no tag" : `tag ${t}${tagName(model, t)}`,
-      ]),
-    ]),
-    `<text x="${LABEL_WIDTH}" y="${y + 30}">${escapeXml(legendText)}</text>`,
-  ].join("\n");
 }

@@ -143,8 +143,14 @@ function runSection(run: ReportRun, index: number): string {
     },
   );
   const frag = lineChartSvg(
-    [{ name: "fragmentation", color: "#c44e52", points: f.series.map((p) => [p.op, p.fragmentation]) }],
-    { title: "fragmentation (1 - largest free / free)", xLabel: "operations", yRange: [0, 1] },
+    [
+      {
+        name: "1 - largest free / free",
+        color: "#c44e52",
+        points: f.series.map((p) => [p.op, p.fragmentation]),
+      },
+    ],
+    { title: "fragmentation", xLabel: "operations", yRange: [0, 1] },
   );
   const figures: [string, string][] = [
     ["allocations", formatCount(f.allocations)],
