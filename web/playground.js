@@ -130,13 +130,14 @@ function model() {
   for (const b of a.freeBlocks()) blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: true, tag: 0 });
   for (const b of a.allocatedBlocks()) blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: false });
   const end = state.pageSize * 2 ** state.maxOrder * state.regions;
-  return { start: 0, end, pageSize: state.pageSize, blocks };
+  const tagNames = Object.fromEntries(blocks.filter((b) => !b.free).map((b) => [b.tag, `allocation ${b.tag}`]));
+  return { start: 0, end, pageSize: state.pageSize, blocks, tagNames };
 }
 
 /** Redraws the map, the free lists and the totals. */
 function render() {
   const a = state.allocator;
-  $("map").innerHTML = memoryMapSvg(model(), { colorBy: state.colorBy, width: MAP_WIDTH, dataAttributes: true, rowOrder: rowOrder() });
+  $("map").innerHTML = memoryMapSvg(model(), { colorBy: state.colorBy, width: MAP_WIDTH, dataAttributes: true, pageGrid: true, rowOrder: rowOrder() });
   for (const el of $("map").querySelectorAll(".block")) {
     if (state.changed.has(el.dataset.address)) el.classList.add("changed");
   }

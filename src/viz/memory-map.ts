@@ -24,6 +24,8 @@ export interface MemoryMapOptions {
   dataAttributes?: boolean;
   /** Pages per row as a power of two (default: chosen from the size). */
   rowOrder?: number;
+  /** Draws faint lines between pages when pages are at least 8 px wide (default false). */
+  pageGrid?: boolean;
 }
 
 /** Where the map puts memory: rows of `rowBytes` from `origin`, cells of `cell` px per page. */
@@ -99,6 +101,7 @@ export function memoryMapSvg(model: MapModel, options: MemoryMapOptions = {}): s
     out.push(`<rect class="gap" x="${num(x)}" y="${num(y)}" width="${num(w)}" height="${num(h)}"/>`);
   }
   for (const b of model.blocks) out.push(blockShape(g, model, b, tooltips, options.dataAttributes === true));
+  if (options.pageGrid && g.cell >= 8) out.push(pageGrid(g));
   out.push("</g>");
   out.push(rowLabels(g));
   out.push(key.svg);
@@ -126,6 +129,16 @@ function blockShape(g: MapGeometry, model: MapModel, b: MapBlock, tooltip: boole
   const note = b.note ? `, ${b.note}` : "";
   const title = `${hex(b.address)}: ${formatBytes(b.size)}, order ${b.order}, ${name}${note}`;
   return `${shape}><title>${escapeXml(title)}</title>${rects.length === 1 ? "</rect>" : "</path>"}`;
+}
+
+/** Thin lines between the pages (not between blocks: block edges are drawn by their strokes). */
+function pageGrid(g: MapGeometry): string {
+  const w = g.columns * g.cell;
+  const h = g.rows * g.cell;
+  let d = "";
+  for (let c = 1; c < g.columns; c++) d += `M${num(c * g.cell)} 0v${num(h)}`;
+  for (let r = 1; r < g.rows; r++) d += `M0 ${num(r * g.cell)}h${num(w)}`;
+  return `<path class="page-grid" d="${d}" stroke="#fff" stroke-opacity="0.45" stroke-width="0.6" fill="none" pointer-events="none"/>`;
 }
 
 function tagName(model: MapModel, tag: number): string {
