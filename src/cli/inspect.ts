@@ -17,7 +17,7 @@ import { textMap, textMapCellBytes } from "../viz/text-map.js";
 import type { MapModel } from "../viz/types.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { CliIO } from "./io.js";
-import { UsageError } from "./numbers.js";
+import { parseCount, UsageError } from "./numbers.js";
 import { textTable } from "./text-table.js";
 
 /** What inspect found, for callers that want more than the printed lines (tests). */
@@ -31,12 +31,12 @@ export interface InspectOutcome {
  * @throws UsageError for bad arguments; Error "FILE: ..." for unreadable or unrecognised bytes.
  */
 export function inspect(argv: string[], io: CliIO): InspectOutcome | null {
-  let parsed: { values: { html?: string; help?: boolean }; positionals: string[] };
+  let parsed: { values: { html?: string; start?: string; help?: boolean }; positionals: string[] };
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { html: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { html: { type: "string" }, start: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -44,6 +44,7 @@ export function inspect(argv: string[], io: CliIO): InspectOutcome | null {
   if (parsed.values.help) return null;
   if (parsed.positionals.length !== 1) throw new UsageError("inspect needs exactly one FILE");
   const file = parsed.positionals[0];
+  const start = parsed.values.start === undefined ? 0 : parseCount("start", parsed.values.start, 0, 2 ** 32);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(resolve(io.cwd, file));
@@ -51,7 +52,7 @@ export function inspect(argv: string[], io: CliIO): InspectOutcome | null {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${file}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
-  const outcome = openSaved(file, bytes, io);
+  const outcome = openSaved(file, bytes, start, io);
   io.out("");
   const cell = textMapCellBytes(outcome.map);
   io.out(`map (one character = ${formatBytes(cell)}; . free, # allocated, + both):`);
@@ -69,12 +70,12 @@ export function inspect(argv: string[], io: CliIO): InspectOutcome | null {
   return outcome;
 }
 
-function openSaved(file: string, bytes: Uint8Array, io: CliIO): InspectOutcome {
+function openSaved(file: string, bytes: Uint8Array, start: number, io: CliIO): InspectOutcome {
   const copy = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(copy).set(bytes);
   let heapError: unknown;
   try {
-    const heap = Heap.open(copy);
+    const heap = Heap.open(copy, { start });
     heap.check();
     printHeap(file, heap, io);
     return { kind: "heap", map: heapMap(heap) };

@@ -34,14 +34,15 @@ options:
       --progress, --no-progress   draw the progress bar (default: when stderr is a terminal)`;
 
 /** Usage of \`inspect\`. */
-export const INSPECT_USAGE = `usage: buddy-alloc inspect FILE [--html OUT]
+export const INSPECT_USAGE = `usage: buddy-alloc inspect FILE [--start BYTES] [--html OUT]
 
 Opens FILE, the bytes of a Heap's buffer or a ConcurrentBuddy's SharedArrayBuffer (as
 "simulate --save" writes them, or a program that saved its heap), checks every invariant,
 and prints its figures and a text map of its pages.
 
 options:
-      --html OUT   also write the memory map as SVG in an HTML page`;
+      --start BYTES  offset of the heap's header in FILE (default 0; a heap created with a start)
+      --html OUT     also write the memory map as SVG in an HTML page`;
 
 /** Usage of \`serve\`. */
 export const SERVE_USAGE = `usage: buddy-alloc serve [--port N] [--host HOST] [--for SECONDS]

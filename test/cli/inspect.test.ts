@@ -51,6 +51,18 @@ describe("inspect", () => {
     expect(out.stdout.join("\n")).toContain(`live allocations ${reopened.stats().liveAllocations},`);
   });
 
+  it("opens a heap that starts at an offset of its buffer with --start", async () => {
+    const io = captureIO();
+    const heap = new Heap(new ArrayBuffer(1 << 20), { start: 4096 });
+    heap.malloc(100);
+    heap.malloc(5000);
+    writeFileSync(join(io.cwd, "off.bin"), new Uint8Array(heap.buffer as ArrayBuffer));
+    const { code } = await cli(["inspect", "off.bin", "--start", "4096"], io);
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    expect(io.stdout.join("\n")).toContain("live allocations 2,");
+  });
+
   it("opens a saved concurrent allocator", async () => {
     const io = captureIO();
     const c = ConcurrentBuddy.create({ size: 64 * 4096 });
