@@ -6,6 +6,7 @@ import { AllocError, show } from "../errors.js";
 import { isSafeNonNegative } from "./order.js";
 import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
+import { statsFromFreeBlocks } from "./stats.js";
 import type { AllocatorStats, Block, BlockInfo } from "./types.js";
 
 /** The parts of the allocator these views read. */
@@ -30,23 +31,12 @@ export function statsOf(a: Inspectable): AllocatorStats {
   for (let order = 0; order <= a.maxOrder; order++) {
     for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) freeBlocksByOrder[order]++;
   }
-  let freePages = 0;
-  freeBlocksByOrder.forEach((n, order) => {
-    freePages += n * 2 ** order;
-  });
-  const freeBytes = freePages * a.pageSize;
-  const largestFreeBlock = map.orderMask === 0 ? 0 : a.pageSize * 2 ** (31 - Math.clz32(map.orderMask));
-  return {
-    totalBytes: a.totalPages * a.pageSize,
-    freeBytes,
-    allocatedBytes: (a.totalPages - freePages) * a.pageSize,
-    totalPages: a.totalPages,
-    freePages,
+  return statsFromFreeBlocks(
     freeBlocksByOrder,
-    largestFreeBlock,
-    fragmentation: freeBytes === 0 ? 0 : 1 - largestFreeBlock / freeBytes,
-    metadataBytes: map.byteLength + a.directory.byteLength,
-  };
+    a.totalPages,
+    a.pageSize,
+    map.byteLength + a.directory.byteLength,
+  );
 }
 
 /** Blocks whose state has `flag` (FREE or ALLOCATED), in address order; with tags if asked. */
