@@ -11,9 +11,18 @@ const MAX_ORDERS = 10;
 const MAP_WIDTH = 720;
 
 /** The current allocator and view settings. */
-const state = { allocator: null, pageSize: 4096, maxOrder: 5, regions: 1, colorBy: "order", nextTag: 1, changed: new Set() };
+const state = {
+  allocator: null,
+  pageSize: 4096,
+  maxOrder: 5,
+  regions: 1,
+  colorBy: "order",
+  nextTag: 1,
+  changed: new Set(),
+};
 
-for (let k = 0; k <= MAX_ORDERS; k++) $("max-order").add(new Option(`${k} (${2 ** k} pages)`, String(k), false, k === 5));
+for (let k = 0; k <= MAX_ORDERS; k++)
+  $("max-order").add(new Option(`${k} (${2 ** k} pages)`, String(k), false, k === 5));
 
 /** Starts over with the settings of the form. */
 function reset() {
@@ -27,7 +36,9 @@ function reset() {
   $("pages").max = String(2 ** state.maxOrder);
   if (Number($("pages").value) > 2 ** state.maxOrder) $("pages").value = String(2 ** state.maxOrder);
   $("log").replaceChildren();
-  say(`${state.regions * 2 ** state.maxOrder} pages of ${formatBytes(state.pageSize)}: one free block per ${formatBytes(state.pageSize * 2 ** state.maxOrder)}.`);
+  say(
+    `${state.regions * 2 ** state.maxOrder} pages of ${formatBytes(state.pageSize)}: one free block per ${formatBytes(state.pageSize * 2 ** state.maxOrder)}.`,
+  );
   render();
 }
 
@@ -74,7 +85,8 @@ function explain(gone, born) {
     return `: merged with ${gone.length} free ${gone.length === 1 ? "buddy" : "buddies"} into a free block of order ${born[0]}`;
   }
   if (gone.length === 1 && born.length === 0) return `: took a free block of order ${gone[0]} whole`;
-  if (born.length === 1 && gone.length === 0) return ": its buddy is not free, so it stays a block of its own";
+  if (born.length === 1 && gone.length === 0)
+    return ": its buddy is not free, so it stays a block of its own";
   return "";
 }
 
@@ -106,7 +118,8 @@ function clickBlock(target, event) {
   const cell = mapGeometry(model(), MAP_WIDTH, rowOrder()).cell * scale;
   const box = target.getBoundingClientRect();
   const across = Math.max(1, Math.round(box.width / cell));
-  const page = Math.floor((event.clientY - box.top) / cell) * across + Math.floor((event.clientX - box.left) / cell);
+  const page =
+    Math.floor((event.clientY - box.top) / cell) * across + Math.floor((event.clientX - box.left) / cell);
   const at = size >= blockSize ? address : address + Math.floor((page * state.pageSize) / size) * size;
   const tag = state.nextTag;
   act(`allocate ${2 ** order} ${order === 0 ? "page" : "pages"} at ${hex(at)}`, () => {
@@ -127,17 +140,27 @@ function hex(n) {
 function model() {
   const a = state.allocator;
   const blocks = [];
-  for (const b of a.freeBlocks()) blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: true, tag: 0 });
-  for (const b of a.allocatedBlocks()) blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: false });
+  for (const b of a.freeBlocks())
+    blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: true, tag: 0 });
+  for (const b of a.allocatedBlocks())
+    blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: false });
   const end = state.pageSize * 2 ** state.maxOrder * state.regions;
-  const tagNames = Object.fromEntries(blocks.filter((b) => !b.free).map((b) => [b.tag, `allocation ${b.tag}`]));
+  const tagNames = Object.fromEntries(
+    blocks.filter((b) => !b.free).map((b) => [b.tag, `allocation ${b.tag}`]),
+  );
   return { start: 0, end, pageSize: state.pageSize, blocks, tagNames };
 }
 
 /** Redraws the map, the free lists and the totals. */
 function render() {
   const a = state.allocator;
-  $("map").innerHTML = memoryMapSvg(model(), { colorBy: state.colorBy, width: MAP_WIDTH, dataAttributes: true, pageGrid: true, rowOrder: rowOrder() });
+  $("map").innerHTML = memoryMapSvg(model(), {
+    colorBy: state.colorBy,
+    width: MAP_WIDTH,
+    dataAttributes: true,
+    pageGrid: true,
+    rowOrder: rowOrder(),
+  });
   for (const el of $("map").querySelectorAll(".block")) {
     if (state.changed.has(el.dataset.address)) el.classList.add("changed");
   }
@@ -160,7 +183,8 @@ function render() {
     ["fragmentation", s.fragmentation.toFixed(3)],
   ];
   $("stats").replaceChildren(...totals.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
-  for (const b of document.querySelectorAll("button.mode")) b.setAttribute("aria-pressed", String(b.dataset.colorBy === state.colorBy));
+  for (const b of document.querySelectorAll("button.mode"))
+    b.setAttribute("aria-pressed", String(b.dataset.colorBy === state.colorBy));
 }
 
 /** Pages per map row, as a power of two: a square-ish map, at most 64 pages wide. */
