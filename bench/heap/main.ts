@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:heap [-- --ops 5000000 --runs 5 --workload W3,mixed --peer ...]`: replays each
+ * workload on every peer, each run in a fresh process (JS peers through run-one.ts, native malloc
+ * through native/heap.c), and prints per workload the median ns per operation, the ratio to
+ * native malloc and to ours, the bytes each allocator holds beyond what was requested per live
+ * allocation, and our metadata per page. Peers too slow for millions of operations (their free
+ * is linear) run a scaled-down count, printed in the table.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { buildNative, type NativeRun, runNative } from "./native/run.js";
+import { WORKLOADS, type WorkloadName } from "./workload.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const PEERS = ["ours", "ours-shared", "c", "thi.ng", "alloc"];
+const { values: opt } = parseArgs({
+  options: {
+    ops: { type: "string", default: "5000000" },
+    runs: { type: "string", default: "5" },
+    workload: { type: "string", default: WORKLOADS.join(",") },
+    peer: { type: "string", default: PEERS.join(",") },
+    "slow-ops": { type: "string", default: "200000" },
+    out: { type: "string", default: "bench/heap/results/latest.json" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (opt.help) {
+  console.log(
+    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${WORKLOADS.join(",")}] [--peer ${PEERS.join(",")}] [--slow-ops N] [--out FILE]`,
+  );
+  process.exit(0);
+}
+const ops = Number(opt.ops);
+const runs = Number(opt.runs);
+const slowOps = Math.min(ops, Number(opt["slow-ops"]));
+const workloads = opt.workload.split(",") as WorkloadName[];
+const peers = opt.peer.split(",");
+for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
+for (const p of peers) if (!PEERS.includes(p)) throw new Error(`unknown peer ${p} (${PEERS.join(", ")})`);
+for (const n of [ops, runs, slowOps])
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`bad count ${n}`);
+
+interface Run extends NativeRun {
+  metadataBytesPerPage?: number | null;
+  drainError?: string | null;
+}
+
+/** Peers whose free is O(live blocks): run on `slowOps`. */
+const SLOW = new Set(["thi.ng", "alloc"]);
+const notes: string[] = [];
+
+function runChild(peer: string, workload: WorkloadName, n: number): Promise<Run> {
+  const args = ["--expose-gc", "--import", "tsx", "bench/heap/run-one.ts", peer, workload, String(n)];
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d;
+    });
+    child.on("error", fail);
+    child.on("close", (code) =>
+      code === 0 ? ok(JSON.parse(out.trim())) : fail(new Error(`${peer} ${workload}: exit ${code}\n${err}`)),
+    );
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const cc = peers.includes("c") ? buildNative() : null;
+if (peers.includes("c") && cc === null) notes.push("no C compiler (cc): the native malloc column is skipped");
+const active = peers.filter((p) => p !== "c" || cc !== null);
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, cc },
+  config: { ops, runs, slowOps, workloads, peers: active },
+  notes,
+  workloads: {},
+};
+
+let failed = false;
+for (const w of workloads) {
+  const results = new Map<string, Run[]>(active.map((p) => [p, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const p of [...active]) {
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${w}: ${p} run ${r + 1}/${runs}`);
+      const n = SLOW.has(p) ? slowOps : ops;
+      try {
+        results.get(p)!.push(p === "c" ? runNative(w, n) : await runChild(p, w, n));
+      } catch (e) {
+        notes.push(`${p} skipped: ${String(e).split("\n").slice(0, 3).join(" ")}`);
+        active.splice(active.indexOf(p), 1);
+        results.delete(p);
+      }
+    }
+  }
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+  const base = (p: string) => (results.has(p) ? median(results.get(p)!.map((x) => x.nsPerOp)) : null);
+  const cMedian = base("c");
+  const oursMedian = base("ours");
+  const reference = results.get("c")?.[0] ?? results.get("ours")?.[0];
+  const rows: string[][] = [];
+  const summary: Record<string, unknown> = {};
+  for (const [p, rs] of results) {
+    const med = median(rs.map((x) => x.nsPerOp));
+    const first = rs[0];
+    const drain = rs.find((x) => x.drainError)?.drainError ?? null;
+    if (drain) failed = true;
+    const overhead = first.footprint < 0 ? null : (first.footprint - first.liveBytes) / first.liveCount;
+    const sameOps =
+      first.ops !== reference?.ops
+        ? "n/a"
+        : rs.every((x) => x.allocs === reference.allocs && x.frees === reference.frees && x.failures === 0)
+          ? "same"
+          : "DIFFERS";
+    rows.push([
+      p,
+      med.toFixed(1),
+      Math.min(...rs.map((x) => x.nsPerOp)).toFixed(1),
+      cMedian ? `${(med / cMedian).toFixed(2)}x` : "-",
+      oursMedian ? `${(med / oursMedian).toFixed(2)}x` : "-",
+      overhead === null ? "-" : overhead.toFixed(1),
+      first.metadataBytesPerPage ? first.metadataBytesPerPage.toFixed(2) : "-",
+      String(first.failures),
+      first.ops.toLocaleString("en-US"),
+      drain ? `DRAIN FAILED: ${drain}` : sameOps,
+    ]);
+    summary[p] = { medianNsPerOp: med, overheadBytesPerAllocation: overhead, runs: rs };
+  }
+  (report.workloads as Record<string, unknown>)[w] = summary;
+  const head = ["peer", "median ns/op", "min", "vs malloc", "vs ours", "overhead B/alloc", "meta B/page"];
+  const table = [[...head, "failures", "ops/run", "replay"], ...rows];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  console.log(`\n${w} (${runs} runs each; 64 MiB pool, half of it live)`);
+  for (const row of table) {
+    console.log(
+      row.map((c, j) => (j === 0 || j === 9 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  "),
+    );
+  }
+}
+for (const n of notes) console.log(`note: ${n}`);
+console.log(
+  "overhead B/alloc: (bytes the allocator holds after the run - bytes requested) / live allocations;" +
+    " ours: slab and large pages + metadata, malloc: mallinfo2 arena + mmapped, thi.ng: used + free blocks, alloc: power-of-two blocks",
+);
+const out = resolve(root, opt.out);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+if (failed) process.exitCode = 1;
