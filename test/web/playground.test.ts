@@ -5,7 +5,7 @@
  * Saves reports/playground.png. Skipped when Chromium is missing, except under CI (CI=true),
  * where .ci/run installs it and a missing browser is a failure.
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
