@@ -5,8 +5,9 @@
  * Allocations are recorded as requests in bytes: `allocPages(count)` and `allocAt(_, count)` as
  * `count * pageSize`, `allocOrder(order)` as `pageSize * 2^order`, ConcurrentBuddy's
  * `alloc(count)` as `count * pageSize`, a heap's `malloc(size)` and `alloc(size)` as `size`,
- * `calloc(n, size)` as `n * size`, and `realloc(p, size)` as a free of `p` (when it moved or
- * shrank to nothing) and an allocation. Placement (align, limit, the address of `allocAt`) is not
+ * `calloc(n, size)` as `n * size`, `allocArray(type, length)` as `length * BYTES_PER_ELEMENT`
+ * (freed by its view), and `realloc(p, size)` as a free of `p` and an allocation (the block may
+ * have moved). Placement (align, limit, the address of `allocAt`) is not
  * part of the format and is not recorded. A failed allocation (null or 0) is recorded too: it was
  * requested, and a replay on a larger allocator may satisfy it. A call that throws is not recorded.
  */
@@ -89,12 +90,21 @@ export function recordTrace<T extends object>(allocator: T, options: RecordOptio
         if (address !== 0 && address !== null) freed(address);
         allocated(r, Math.max(1, size), 0);
       });
+    wrappers.allocArray = (f) => (type: { BYTES_PER_ELEMENT: number }, length: number) =>
+      record(f, [type, length], (r) =>
+        allocated(
+          r === null ? null : (r as ArrayBufferView).byteOffset,
+          Math.max(1, length * type.BYTES_PER_ELEMENT),
+          0,
+        ),
+      );
   } else {
     throw new TypeError(
       "recordTrace: expected a BuddyAllocator, a ConcurrentBuddy or an object with malloc/free",
     );
   }
-  wrappers.free = (f) => (address: number) => record(f, [address], () => freed(address));
+  wrappers.free = (f) => (address: number | ArrayBufferView) =>
+    record(f, [address], () => freed(typeof address === "number" ? address : address.byteOffset));
 
   const cache = new Map<PropertyKey, Method>();
   const proxy = new Proxy(allocator, {

@@ -121,6 +121,14 @@ describe("recordTrace on the other allocators", () => {
     expect(target.heap.stats().liveAllocations).toBe(0);
   });
 
+  it("Heap: allocArray and a free by the view", () => {
+    const heap = new Heap(new ArrayBuffer(1 << 20));
+    const rec = recordTrace(heap);
+    const view = rec.allocator.allocArray(Float64Array, 10)!;
+    rec.allocator.free(view);
+    expect(body(rec.text())).toEqual(["a 1 80", "f 1"]);
+  });
+
   it("rejects objects it cannot record", () => {
     expect(() => recordTrace({})).toThrow(TypeError);
   });
