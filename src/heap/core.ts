@@ -12,7 +12,6 @@
  */
 import { AllocError, show } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
-import { orderForPages } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
 import {
   B_END,
@@ -153,9 +152,10 @@ export class HeapCore {
   /** A large block for `size` bytes (at least one page), aligned to `align` bytes when above a page. */
   allocLarge(size: number, align: number): number | null {
     const count = Math.max(1, Math.ceil(size / this.pageSize));
-    if (orderForPages(Math.ceil(Math.max(size, align) / this.pageSize)) > this.layout.maxOrder) return null;
-    let address = this.takePages(count, align);
-    if (address === null && trimEmpty(this) > 0) address = this.takePages(count, align);
+    const order = count === 1 ? 0 : 32 - Math.clz32(count - 1); // counts stay below 2^24
+    if (order > this.layout.maxOrder || align > this.pageSize * 2 ** this.layout.maxOrder) return null;
+    let address = this.takePages(count, order, align);
+    if (address === null && trimEmpty(this) > 0) address = this.takePages(count, order, align);
     if (address === null) return null;
     const at = (address - this.firstPage) >>> this.pageShift;
     this.side[at << 2] = (at << 8) | LARGE_KIND;
@@ -163,10 +163,10 @@ export class HeapCore {
     return address;
   }
 
-  private takePages(count: number, align: number): number | null {
+  private takePages(count: number, order: number, align: number): number | null {
     return align > this.pageSize
       ? this.pages.allocPages(count, { align, tag: TAG_LARGE })
-      : this.pages.allocOrder(orderForPages(count), TAG_LARGE);
+      : this.pages.allocOrder(order, TAG_LARGE);
   }
 
   /** Frees the large block whose first page is `page` (relative) at `address`. */
