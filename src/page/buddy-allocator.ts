@@ -63,11 +63,17 @@ export class BuddyAllocator implements Inspectable {
   /**
    * The window: the longest run of present sections that are adjacent in memory, where slot and
    * address convert by one multiply, without the directory. Most allocators are one window.
+   * When the window also lies below 2^31 bytes (`lowPages` > 0), the conversion is all int32
+   * arithmetic: a shift and a mask, which is what keeps alloc/free small enough for V8 to inline.
    */
   private windowAddress = 0;
   private windowBytes = 0;
   private windowSlot = 0;
   private windowPages = 0;
+  /** The window's pages when it lies below 2^31 bytes and pages are below 2^31 bytes, else 0. */
+  private lowPages = 0;
+  private readonly pageShift: number;
+  private readonly pageMask: number;
   private readonly invSectionBytes: number;
   private readonly invPageSize: number;
 
@@ -102,6 +108,8 @@ export class BuddyAllocator implements Inspectable {
     this.sectionBytes = pageSize * 2 ** this.sectionOrder;
     this.invSectionBytes = 1 / this.sectionBytes;
     this.invPageSize = 1 / pageSize;
+    this.pageShift = pageSize < 2 ** 31 ? log2Exact(pageSize) : 0;
+    this.pageMask = pageSize < 2 ** 31 ? pageSize - 1 : 0;
     this.map = new PageMap(maxOrder, this.sectionOrder, new Float64Array(0), this.sectionBytes);
     this.directory = new SectionDirectory(this.map.sectionNumber);
   }
@@ -342,18 +350,10 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block; INVALID_ARGUMENT for a non-address.
    */
   free(address: number): void {
-    let slot = -1;
-    const offset = address - this.windowAddress;
-    if (typeof address === "number" && offset >= 0 && offset < this.windowBytes) {
-      const page = offset * this.invPageSize;
-      if ((page | 0) === page) slot = this.windowSlot + page;
-    } else {
-      slot = this.slotOf(address);
-    }
+    const slot = this.slotOf(address);
     const state = slot < 0 ? 0 : this.map.state[slot];
     if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
-    const order = state & ORDER_MASK;
-    this.release(slot, order);
+    this.release(slot, state & ORDER_MASK);
   }
 
   /**
@@ -436,13 +436,22 @@ export class BuddyAllocator implements Inspectable {
 
   /** @internal The metadata slot of a page-aligned managed address, or -1. */
   slotOf(address: number): number {
-    if (typeof address !== "number") return -1;
+    const offset = (address | 0) - this.windowAddress;
+    const page = offset >>> this.pageShift;
+    if ((address | 0) === address && (offset & this.pageMask) === 0 && page < this.lowPages) {
+      return this.windowSlot + page;
+    }
+    return this.slotOfWide(address);
+  }
+
+  /** `slotOf` for any address: float arithmetic in the window, the directory outside it. */
+  private slotOfWide(address: number): number {
+    if (typeof address !== "number" || !(address >= 0)) return -1;
     const offset = address - this.windowAddress;
     if (offset >= 0 && offset < this.windowBytes) {
       const page = offset * this.invPageSize;
       return (page | 0) === page ? this.windowSlot + page : -1;
     }
-    if (!(address >= 0)) return -1;
     const index = this.directory.indexOf(Math.floor(address * this.invSectionBytes));
     if (index < 0) return -1;
     const page = (address - this.map.sectionAddress[index]) * this.invPageSize;
@@ -452,6 +461,12 @@ export class BuddyAllocator implements Inspectable {
 
   /** @internal The address in bytes of a slot's page. */
   addressOf(slot: number): number {
+    const page = slot - this.windowSlot;
+    return page >>> 0 < this.lowPages ? this.windowAddress + (page << this.pageShift) : this.addressOfWide(slot);
+  }
+
+  /** `addressOf` for any slot. */
+  private addressOfWide(slot: number): number {
     const page = slot - this.windowSlot;
     if (page >= 0 && page < this.windowPages) return this.windowAddress + page * this.pageSize;
     const s = this.sectionOrder;
@@ -470,8 +485,7 @@ export class BuddyAllocator implements Inspectable {
     const mask = map.orderMask >>> order;
     if (mask === 0) return -1;
     const found = order + ctz32(mask);
-    const slot = map.heads[found];
-    map.unlink(slot, found);
+    const slot = map.popHead(found);
     if (found > order) {
       // Every order from `order` to found - 1 was empty, or `found` would be smaller.
       for (let k = found; k > order; ) {
@@ -636,6 +650,8 @@ export class BuddyAllocator implements Inspectable {
     this.windowBytes = length * this.sectionBytes;
     this.windowSlot = first * pages;
     this.windowPages = length * pages;
+    const low = this.windowAddress + this.windowBytes <= 2 ** 31 && this.pageSize < 2 ** 31;
+    this.lowPages = low ? this.windowPages : 0;
   }
 
   /** Index of the first region starting after `address`. */

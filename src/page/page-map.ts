@@ -178,6 +178,16 @@ export class PageMap {
     this.heads[order] = slot;
   }
 
+  /** Takes the head of `order`'s list, which must not be empty; returns its slot (state left to the caller). */
+  popHead(order: number): number {
+    const heads = this.heads;
+    const slot = heads[order];
+    const n = this.next[slot];
+    heads[order] = n; // the new head's prev is not kept: no write to its page
+    if (n === NIL) heads[this.maskIndex] &= ~(1 << order);
+    return slot;
+  }
+
   /** Removes the free block of `order` at `slot` from its list (its state is left to the caller). */
   unlink(slot: number, order: number): void {
     const heads = this.heads;
