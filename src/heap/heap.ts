@@ -20,7 +20,7 @@ import { bufferOf, type HeapMemory, isShared, isWasmMemory } from "./memory.js";
 import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { sizeClasses } from "./size-classes.js";
-import { slabAlloc, slabFree, trimEmpty } from "./slabs.js";
+import { slabAlloc, slabFree, slabFreePtr, trimEmpty } from "./slabs.js";
 import type {
   HeapOptions,
   HeapStats,
@@ -230,6 +230,7 @@ export class Heap {
 
   private release(ptr: number): void {
     const h = this.core;
+    if (slabFreePtr(h, ptr)) return;
     const kind = h.locate(ptr);
     if (kind >= 0) slabFree(h, kind, h.locPage, h.locIndex);
     else if (kind === LARGE) h.freeLarge(ptr, h.locPage);

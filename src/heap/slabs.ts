@@ -14,7 +14,7 @@
  * Only typed arrays and numbers are touched; nothing allocates a JS object.
  */
 import type { HeapCore } from "./core.js";
-import { TAG_SLAB } from "./layout.js";
+import { LARGE_KIND, TAG_SLAB } from "./layout.js";
 
 /** An object of class `cls` for a request of `size` bytes; its address, or -1 when out of pages. */
 export function slabAlloc(h: HeapCore, cls: number, size: number): number {
@@ -45,6 +45,42 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
     side[s + 2] = -1;
   }
   return base + index * h.size[cls];
+}
+
+/**
+ * Frees `ptr` if it is a live slab object, in one pass over the side table and the bitmap (the
+ * free hot path). @returns false, changing nothing, for anything else: a large block, a pointer
+ * that is not live, a non-pointer; the caller sorts those out.
+ */
+export function slabFreePtr(h: HeapCore, ptr: number): boolean {
+  const off = ptr - h.firstPage;
+  if (!(off >= 0 && ptr < h.end) || ptr >>> 0 !== ptr) return false;
+  const side = h.side;
+  const owner = side[(off >>> h.pageShift) << 2];
+  const kind = owner & 255;
+  if (kind === 0 || kind === LARGE_KIND) return false;
+  const cls = kind - 1;
+  const slab = owner >>> 8;
+  const rel = off - slab * h.pageSize;
+  const index = Math.round(rel * h.recip[cls]);
+  if (index * h.size[cls] !== rel || index >= h.objects[cls]) return false;
+  const i32 = h.i32;
+  const t = (ptr - rel + h.trailer[cls]) >>> 2;
+  const w = index >>> 5;
+  const word = i32[t + 1 + w];
+  const bit = 1 << (index & 31);
+  if ((word & bit) !== 0) return false;
+  i32[t + 1 + w] = word | bit;
+  if (w < i32[t]) i32[t] = w;
+  const s = slab << 2;
+  const free = side[s + 1] + 1;
+  side[s + 1] = free;
+  if (free === 1) relist(h, cls, slab);
+  else if (free === h.objects[cls] && i32[h.listBase + cls] !== slab) {
+    unlink(h, cls, slab);
+    dropSlab(h, cls, slab);
+  }
+  return true;
 }
 
 /**
