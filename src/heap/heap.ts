@@ -16,7 +16,7 @@ import { layoutFor } from "./create.js";
 import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
 import { readHeader, W_LOCK, writeHeader } from "./layout.js";
 import { lock, unlock } from "./lock.js";
-import { bufferOf, type HeapMemory, isShared, isWasmMemory } from "./memory.js";
+import { bufferOf, type HeapMemory, isShared } from "./memory.js";
 import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { sizeClasses } from "./size-classes.js";
@@ -29,6 +29,7 @@ import type {
   TypedArray,
   TypedArrayConstructor,
 } from "./types.js";
+import { checkSize, notLive, pointerOf } from "./validate.js";
 
 /** Set by `Heap.open` for the constructor: the handle to wrap instead of creating a heap. */
 let opening: HeapCore | null = null;
@@ -135,7 +136,7 @@ export class Heap {
   }
 
   private mallocSlow(size: number, align: number | undefined): number | null {
-    this.validateSize(size, "malloc");
+    checkSize(size, this.capacity, "malloc");
     const h = this.core;
     let a = h.layout.minAlign;
     if (align !== undefined) {
@@ -173,7 +174,7 @@ export class Heap {
       );
     }
     const total = count * size;
-    this.validateSize(total, "calloc");
+    checkSize(total, this.capacity, "calloc");
     const p = this.malloc(total);
     if (p !== null) this.core.u8.fill(0, p, p + total);
     return p;
@@ -189,13 +190,13 @@ export class Heap {
    */
   realloc(ptr: number | null, size: number): number | null {
     if (ptr === null) return this.malloc(size);
-    this.validateSize(size, "realloc");
+    checkSize(size, this.capacity, "realloc");
     const h = this.core;
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
       h.sync();
       const p = resize(h, ptr, size);
-      if (p === RESIZE_NOT_LIVE) throw this.notLive(ptr, "realloc");
+      if (p === RESIZE_NOT_LIVE) throw notLive(this.core, ptr, "realloc");
       return p;
     } finally {
       if (this.shared) unlock(h.i32, this.lockIndex);
@@ -211,7 +212,7 @@ export class Heap {
   free(ptr: number | ArrayBufferView | null): void {
     if (typeof ptr !== "number") {
       if (ptr === null || ptr === undefined) return;
-      ptr = this.pointerOf(ptr);
+      ptr = pointerOf(this.core, this.shared, ptr);
     }
     const h = this.core;
     if (!this.shared) {
@@ -234,7 +235,7 @@ export class Heap {
     const kind = h.locate(ptr);
     if (kind >= 0) slabFree(h, kind, h.locPage, h.locIndex);
     else if (kind === LARGE) h.freeLarge(ptr, h.locPage);
-    else throw this.notLive(ptr, "free");
+    else throw notLive(this.core, ptr, "free");
   }
 
   /**
@@ -244,7 +245,7 @@ export class Heap {
   usableSize(ptr: number): number {
     return this.locked(() => {
       const kind = this.core.locate(ptr);
-      if (kind === NOT_LIVE) throw this.notLive(ptr, "usableSize");
+      if (kind === NOT_LIVE) throw notLive(this.core, ptr, "usableSize");
       return this.core.usableSize(kind);
     });
   }
@@ -337,34 +338,5 @@ export class Heap {
     } finally {
       unlock(h.i32, this.lockIndex);
     }
-  }
-
-  private validateSize(size: number, operation: string): void {
-    if (!safe(size) || size > this.capacity) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `${operation}: size must be an integer in 0..${this.capacity} (the heap's page bytes at its largest), got ${show(size)}`,
-      );
-    }
-  }
-
-  private pointerOf(view: ArrayBufferView): number {
-    const buffer = ArrayBuffer.isView(view) ? view.buffer : null;
-    if (buffer !== null && (buffer === this.core.buffer || (this.shared && isShared(buffer))))
-      return view.byteOffset;
-    if (buffer !== null && isWasmMemory(this.core.memory) && buffer.byteLength === 0) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        "free: the view's buffer was detached when the memory grew; free the pointer (its byteOffset before growing)",
-      );
-    }
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `free: expected a pointer, null or a view over this heap's buffer, got ${show(view)}`,
-    );
-  }
-
-  private notLive(ptr: unknown, operation: string): AllocError {
-    return new AllocError("NOT_ALLOCATED", `${operation}: ${show(ptr)} ${this.core.whyNotLive(ptr)}`);
   }
 }
