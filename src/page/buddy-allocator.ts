@@ -286,7 +286,7 @@ export class BuddyAllocator implements Inspectable {
     const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
     const slot =
       limit === undefined && alignOrder <= order
-        ? this.takeBlock(order)
+        ? this.map.take(order)
         : this.takeConstrained(order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
     if (slot < 0) return null;
     this.map.next[slot] = tag;
@@ -301,7 +301,7 @@ export class BuddyAllocator implements Inspectable {
   allocOrder(order: number, tag = 0): number | null {
     if (order >>> 0 !== order || order > this.maxOrder) this.rejectOrder(order);
     if (tag !== 0) this.validateTag(tag);
-    const slot = this.takeBlock(order);
+    const slot = this.map.take(order);
     if (slot < 0) return null;
     this.map.next[slot] = tag;
     return this.addressOf(slot);
@@ -336,7 +336,7 @@ export class BuddyAllocator implements Inspectable {
       if (head < 0) return null;
       const state = this.map.state[head];
       if (state === (FREE | k)) {
-        this.carve(head, k, target, order);
+        this.map.carve(head, k, target, order);
         this.map.next[target] = 0;
         return address;
       }
@@ -351,9 +351,9 @@ export class BuddyAllocator implements Inspectable {
    */
   free(address: number): void {
     const slot = this.slotOf(address);
-    const state = slot < 0 ? 0 : this.map.state[slot];
-    if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
-    this.release(slot, state & ORDER_MASK);
+    const order = this.map.liveOrder(slot);
+    if (order < 0) this.rejectAddress(address, "free");
+    this.map.release(slot, order);
   }
 
   /**
@@ -462,7 +462,9 @@ export class BuddyAllocator implements Inspectable {
   /** @internal The address in bytes of a slot's page. */
   addressOf(slot: number): number {
     const page = slot - this.windowSlot;
-    return page >>> 0 < this.lowPages ? this.windowAddress + (page << this.pageShift) : this.addressOfWide(slot);
+    return page >>> 0 < this.lowPages
+      ? this.windowAddress + (page << this.pageShift)
+      : this.addressOfWide(slot);
   }
 
   /** `addressOf` for any slot. */
@@ -471,31 +473,6 @@ export class BuddyAllocator implements Inspectable {
     if (page >= 0 && page < this.windowPages) return this.windowAddress + page * this.pageSize;
     const s = this.sectionOrder;
     return this.map.sectionAddress[slot >>> s] + (slot & ((1 << s) - 1)) * this.pageSize;
-  }
-
-  /** @internal The slot of the upper half when a block at `slot` of order k+1 splits into order k. */
-  upperHalf(slot: number, k: number): number {
-    const s = this.sectionOrder;
-    return k < s ? slot + (1 << k) : ((slot >>> s) + (1 << (k - s))) << s;
-  }
-
-  /** Takes the lowest block of the smallest order >= `order`, splits it down, marks it allocated. */
-  private takeBlock(order: number): number {
-    const map = this.map;
-    const mask = map.orderMask >>> order;
-    if (mask === 0) return -1;
-    const found = order + ctz32(mask);
-    const slot = map.popHead(found);
-    if (found > order) {
-      // Every order from `order` to found - 1 was empty, or `found` would be smaller.
-      for (let k = found; k > order; ) {
-        k--;
-        map.pushOnEmpty(this.upperHalf(slot, k), k);
-      }
-      map.heads[map.maskIndex] |= ((1 << found) - 1) & ~((1 << order) - 1);
-    }
-    map.state[slot] = ALLOCATED | order;
-    return slot;
   }
 
   /**
@@ -519,76 +496,11 @@ export class BuddyAllocator implements Inspectable {
         }
       }
       if (best >= 0) {
-        this.carve(best, k, best, order);
+        this.map.carve(best, k, best, order);
         return best;
       }
     }
     return -1;
-  }
-
-  /** Removes free block (head, k) and splits it until the block of `order` at `target` is allocated. */
-  private carve(head: number, k: number, target: number, order: number): void {
-    const map = this.map;
-    map.unlink(head, k);
-    map.state[head] = 0;
-    let slot = head;
-    while (k > order) {
-      k--;
-      const upper = this.upperHalf(slot, k);
-      const spare = target >= upper ? slot : upper;
-      if (target >= upper) slot = upper;
-      map.push(spare, k);
-    }
-    map.state[slot] = ALLOCATED | order;
-  }
-
-  /** Makes block (slot, order) free, merging it with free buddies; the caller counted its pages. */
-  private release(slot: number, order: number): void {
-    const map = this.map;
-    const state = map.state;
-    const inSection = this.sectionOrder; // <= maxOrder
-    state[slot] = 0;
-    let k = order;
-    // Below the section order the buddy is in the same section: slot ^ 2^k.
-    for (; k < inSection; k++) {
-      const buddy = slot ^ (1 << k);
-      if (state[buddy] !== (FREE | k)) break;
-      map.unlink(buddy, k);
-      state[buddy] = 0;
-      slot &= ~(1 << k);
-    }
-    if (k >= inSection && k < this.maxOrder) this.releaseAcrossSections(slot, k);
-    else map.push(slot, k);
-  }
-
-  /** The rest of `release` from order k >= sectionOrder, where buddies are whole sections away. */
-  private releaseAcrossSections(slot: number, k: number): void {
-    const map = this.map;
-    for (; k < this.maxOrder; k++) {
-      const buddy = this.sectionBuddy(slot >>> this.sectionOrder, k);
-      if (buddy < 0 || map.state[buddy] !== (FREE | k)) break;
-      map.unlink(buddy, k);
-      map.state[buddy] = 0;
-      if (buddy < slot) slot = buddy;
-    }
-    map.push(slot, k);
-  }
-
-  /** Slot of the buddy of the order-k block (k >= sectionOrder) starting at `section`, or -1 if not present. */
-  private sectionBuddy(section: number, k: number): number {
-    const map = this.map;
-    const span = 1 << (k - this.sectionOrder); // k - sectionOrder <= 23
-    const number = map.sectionNumber[section];
-    const up = (map.sectionLowBits[section] & span) === 0;
-    const other = up ? section + span : section - span;
-    if (
-      other < 0 ||
-      other >= map.sectionCount ||
-      map.sectionNumber[other] !== (up ? number + span : number - span)
-    ) {
-      return -1;
-    }
-    return other << this.sectionOrder;
   }
 
   /** Frees pages [firstPage, endPage) as maximal aligned blocks, highest first (so LIFO lists hand out low ones first). */
@@ -601,7 +513,7 @@ export class BuddyAllocator implements Inspectable {
       page += 2 ** k;
     }
     for (let i = blocks.length - 2; i >= 0; i -= 2) {
-      this.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
+      this.map.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
     }
   }
 

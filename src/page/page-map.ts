@@ -25,16 +25,31 @@
  * k set iff the list of order k is non-empty, so the smallest order that fits is one
  * count-trailing-zeros away.
  *
+ * The buddy core. `take`, `carve` and `release` split and merge blocks on these arrays; they
+ * live here, next to the constants they test, so that the alloc/free path stays small enough
+ * for V8 to inline into its callers. Their callers validate; they assume valid slots.
+ *
  * Storage. The four arrays are the allocator's own, or views the caller carves from memory it
  * manages itself (a heap's buffer, shared by workers): then every mutable bit of the free lists
  * lives in that memory, and another handle over the same views sees the same allocator.
  */
+/**
+ * The state byte's parts, as a file-local const enum so that every compiler (tsc, esbuild) writes
+ * the numbers into the code: a module-level `const` costs a load and a TDZ check at each use,
+ * which on the alloc/free path was 5% of the instructions.
+ */
+// biome-ignore lint/suspicious/noConstEnum: file-local, so isolated-module compilers inline it too.
+const enum State {
+  FREE = 0x40,
+  ALLOCATED = 0x80,
+  ORDER_MASK = 0x3f,
+}
 /** State byte flag: the slot starts a free block. */
-export const FREE = 0x40;
+export const FREE = State.FREE;
 /** State byte flag: the slot starts an allocated block. */
-export const ALLOCATED = 0x80;
+export const ALLOCATED = State.ALLOCATED;
 /** Mask of the order in a state byte. */
-export const ORDER_MASK = 0x3f;
+export const ORDER_MASK = State.ORDER_MASK;
 /** Default section size, 2^8 pages: small enough that a lone page costs little, big enough that merges rarely cross sections. */
 export const MAX_SECTION_ORDER = 8;
 /** Slots are Int32 indices. */
@@ -78,6 +93,8 @@ export function pageStorageIn(
 export class PageMap {
   /** Pages per section, as a power of two. */
   readonly sectionOrder: number;
+  /** Largest block order. */
+  readonly maxOrder: number;
   /** Number of present sections. */
   readonly sectionCount: number;
   /** Section number (address / sectionBytes) of each present section, increasing. */
@@ -108,6 +125,7 @@ export class PageMap {
     storage?: PageStorage,
   ) {
     this.sectionOrder = sectionOrder;
+    this.maxOrder = maxOrder;
     this.sectionCount = sectionNumbers.length;
     this.sectionNumber = sectionNumbers;
     this.sectionAddress = sectionNumbers.map((n) => n * sectionBytes);
@@ -161,9 +179,9 @@ export class PageMap {
   push(slot: number, order: number): void {
     const heads = this.heads;
     const head = heads[order];
-    this.state[slot] = FREE | order;
+    this.state[slot] = State.FREE | order;
     this.next[slot] = head;
-    if (head === NIL) heads[this.maskIndex] |= 1 << order;
+    if (head < 0) heads[this.maskIndex] |= 1 << order;
     else this.prev[head] = slot;
     heads[order] = slot;
   }
@@ -173,7 +191,7 @@ export class PageMap {
    * (splitting: every order below the one split from is empty). The caller updates the mask.
    */
   pushOnEmpty(slot: number, order: number): void {
-    this.state[slot] = FREE | order;
+    this.state[slot] = State.FREE | order;
     this.next[slot] = NIL;
     this.heads[order] = slot;
   }
@@ -184,7 +202,7 @@ export class PageMap {
     const slot = heads[order];
     const n = this.next[slot];
     heads[order] = n; // the new head's prev is not kept: no write to its page
-    if (n === NIL) heads[this.maskIndex] &= ~(1 << order);
+    if (n < 0) heads[this.maskIndex] &= ~(1 << order);
     return slot;
   }
 
@@ -194,11 +212,108 @@ export class PageMap {
     const n = this.next[slot];
     if (heads[order] === slot) {
       heads[order] = n; // the new head's prev is not kept: no write to its page
-      if (n === NIL) heads[this.maskIndex] &= ~(1 << order);
+      if (n < 0) heads[this.maskIndex] &= ~(1 << order);
     } else {
       const p = this.prev[slot];
       this.next[p] = n;
-      if (n !== NIL) this.prev[n] = p;
+      if (n >= 0) this.prev[n] = p;
     }
+  }
+
+  /** The order of the allocated block starting at `slot`, or -1 when `slot` is negative or not one. */
+  liveOrder(slot: number): number {
+    const state = slot < 0 ? 0 : this.state[slot];
+    return (state & State.ALLOCATED) === 0 ? -1 : state & State.ORDER_MASK;
+  }
+
+  /**
+   * Takes a block of `order`: the head of the smallest non-empty order that fits, split down to
+   * `order` (the upper halves go free). Returns its slot, now ALLOCATED, or -1 when none fits.
+   */
+  take(order: number): number {
+    const mask = this.heads[this.maskIndex] >>> order;
+    if (mask === 0) return -1;
+    const found = order + 31 - Math.clz32(mask & -mask); // the lowest set bit
+    const slot = this.popHead(found);
+    if (found > order) {
+      // Every order from `order` to found - 1 was empty, or `found` would be smaller.
+      for (let k = found; k > order; ) {
+        k--;
+        this.pushOnEmpty(this.upperHalf(slot, k), k);
+      }
+      this.heads[this.maskIndex] |= ((1 << found) - 1) & ~((1 << order) - 1);
+    }
+    this.state[slot] = State.ALLOCATED | order;
+    return slot;
+  }
+
+  /** Removes free block (head, k) and splits it until the block of `order` at `target` inside it is ALLOCATED. */
+  carve(head: number, k: number, target: number, order: number): void {
+    this.unlink(head, k);
+    this.state[head] = 0;
+    let slot = head;
+    while (k > order) {
+      k--;
+      const upper = this.upperHalf(slot, k);
+      if (target >= upper) {
+        this.push(slot, k);
+        slot = upper;
+      } else {
+        this.push(upper, k);
+      }
+    }
+    this.state[slot] = State.ALLOCATED | order;
+  }
+
+  /** Makes block (slot, order) free and merges it with free buddies as far as they go. */
+  release(slot: number, order: number): void {
+    const state = this.state;
+    const inSection = this.sectionOrder; // <= maxOrder
+    state[slot] = 0;
+    let k = order;
+    // Below the section order the buddy is in the same section: slot ^ 2^k.
+    for (; k < inSection; k++) {
+      const buddy = slot ^ (1 << k);
+      if (state[buddy] !== (State.FREE | k)) break;
+      this.unlink(buddy, k);
+      state[buddy] = 0;
+      slot &= ~(1 << k);
+    }
+    if (k >= inSection && k < this.maxOrder) this.releaseAcrossSections(slot, k);
+    else this.push(slot, k);
+  }
+
+  /** The rest of `release` from order k >= sectionOrder, where buddies are whole sections away. */
+  private releaseAcrossSections(slot: number, k: number): void {
+    for (; k < this.maxOrder; k++) {
+      const buddy = this.sectionBuddy(slot >>> this.sectionOrder, k);
+      if (buddy < 0 || this.state[buddy] !== (State.FREE | k)) break;
+      this.unlink(buddy, k);
+      this.state[buddy] = 0;
+      if (buddy < slot) slot = buddy;
+    }
+    this.push(slot, k);
+  }
+
+  /** The slot of the upper half when a block at `slot` of order k+1 splits into order k. */
+  upperHalf(slot: number, k: number): number {
+    const s = this.sectionOrder;
+    return k < s ? slot + (1 << k) : ((slot >>> s) + (1 << (k - s))) << s;
+  }
+
+  /** Slot of the buddy of the order-k block (k >= sectionOrder) starting at `section`, or -1 if not present. */
+  private sectionBuddy(section: number, k: number): number {
+    const span = 1 << (k - this.sectionOrder); // k - sectionOrder <= 23
+    const number = this.sectionNumber[section];
+    const up = (this.sectionLowBits[section] & span) === 0;
+    const other = up ? section + span : section - span;
+    if (
+      other < 0 ||
+      other >= this.sectionCount ||
+      this.sectionNumber[other] !== (up ? number + span : number - span)
+    ) {
+      return -1;
+    }
+    return other << this.sectionOrder;
   }
 }
