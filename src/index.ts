@@ -2,7 +2,7 @@
 export * from "./concurrent/index.js";
 export { AllocError, type AllocErrorCode } from "./errors.js";
 export * from "./heap/index.js";
-export { BuddyAllocator, MAX_TAG } from "./page/buddy-allocator.js";
+export { BuddyAllocator } from "./page/buddy-allocator.js";
 export type {
   AllocatedBlock,
   AllocatorStats,
@@ -12,5 +12,6 @@ export type {
   BuddyOptions,
   Region,
 } from "./page/types.js";
+export { MAX_TAG } from "./page/validate.js";
 export * from "./sim/index.js";
 export * from "./viz/index.js";

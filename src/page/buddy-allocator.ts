@@ -13,14 +13,14 @@
  * time (README, "Placement"). The metadata layout is described in page-map.ts.
  */
 import { AllocError, show } from "../errors.js";
-import { withSections } from "./grow.js";
+import { takeConstrained } from "./constrained.js";
+import { appendSections, missingSections, withSections } from "./grow.js";
 import { checkAllocator, type Inspectable, iterateBlocks, locateBlock, statsOf } from "./inspect.js";
-import { ctz32, isPowerOfTwo, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
+import { isPowerOfTwo, isSafeNonNegative, log2Exact } from "./order.js";
 import {
   ALLOCATED,
   FREE,
   MAX_SECTION_ORDER,
-  MAX_SLOTS,
   NIL,
   ORDER_MASK,
   PageMap,
@@ -36,9 +36,7 @@ import type {
   BuddyOptions,
   Region,
 } from "./types.js";
-
-/** Largest tag value a block can carry. */
-export const MAX_TAG = 0xffff;
+import { orderOfCount, rejectOrder, validatePlacement, validateTag, wholePages } from "./validate.js";
 
 /** A buddy page allocator. Addresses and sizes are bytes; counts are pages. */
 export class BuddyAllocator implements Inspectable {
@@ -121,7 +119,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT (bad numbers, no whole page, too much metadata), OVERLAP.
    */
   addRegion(start: number, length: number): Region {
-    const [first, end] = this.wholePages(start, length);
+    const [first, end] = wholePages(this.pageSize, start, length);
     const at = this.regionIndexAfter(first);
     if (
       (at > 0 && this.regionEnd[at - 1] > first) ||
@@ -133,18 +131,7 @@ export class BuddyAllocator implements Inspectable {
         `region ${show(first)}..${show(end)} overlaps managed region ${show(this.regionStart[other])}..${show(this.regionEnd[other])}`,
       );
     }
-    const firstSection = Math.floor(first / this.sectionBytes);
-    const spanned = Math.floor((end - 1) / this.sectionBytes) - firstSection + 1;
-    if ((this.map.sectionCount + spanned) * 2 ** this.sectionOrder > MAX_SLOTS) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `region ${show(first)}..${show(end)} needs more than 2^31 pages of metadata`,
-      );
-    }
-    const added: number[] = [];
-    for (let n = firstSection; n < firstSection + spanned; n++) {
-      if (this.directory.indexOf(n) < 0) added.push(n);
-    }
+    const added = missingSections(this.map, this.directory, first, end, this.sectionBytes);
     if (added.length > 0) {
       if (this.map.external) {
         throw new AllocError(
@@ -178,7 +165,7 @@ export class BuddyAllocator implements Inspectable {
     fresh: boolean,
   ): BuddyAllocator {
     const a = new BuddyAllocator(options);
-    const [first, end] = a.wholePages(start, length);
+    const [first, end] = wholePages(a.pageSize, start, length);
     const numbers: number[] = [];
     for (let n = Math.floor(first / a.sectionBytes); n * a.sectionBytes < end; n++) numbers.push(n);
     if (storage.state.length < numbers.length * 2 ** a.sectionOrder) {
@@ -202,7 +189,7 @@ export class BuddyAllocator implements Inspectable {
   /** Pages of {@link PageStorage} that `inStorage` needs for a region of up to `length` bytes at `start`. */
   static storagePages(options: BuddyOptions, start: number, length: number): number {
     const a = new BuddyAllocator(options);
-    const [first, end] = a.wholePages(start, length);
+    const [first, end] = wholePages(a.pageSize, start, length);
     return (
       (Math.floor((end - 1) / a.sectionBytes) - Math.floor(first / a.sectionBytes) + 1) * 2 ** a.sectionOrder
     );
@@ -224,34 +211,8 @@ export class BuddyAllocator implements Inspectable {
     const from = this.regionEnd[last];
     const to = Math.floor(end / this.pageSize) * this.pageSize;
     if (to <= from) return;
-    const numbers = Array.from(this.map.sectionNumber);
-    for (let n = Math.floor(from / this.sectionBytes); n * this.sectionBytes < to; n++) {
-      if (n > numbers[numbers.length - 1] || numbers.length === 0) numbers.push(n);
-    }
-    if (numbers.length > this.map.sectionCount) {
-      const pages = numbers.length * 2 ** this.sectionOrder;
-      if (this.map.external && this.map.state.length < pages) {
-        throw new AllocError(
-          "INVALID_ARGUMENT",
-          `page storage of ${this.map.state.length} pages cannot grow to ${show(to)}`,
-        );
-      }
-      const storage = this.map.external ? this.map : undefined;
-      const grown = new PageMap(
-        this.maxOrder,
-        this.sectionOrder,
-        Float64Array.from(numbers),
-        this.sectionBytes,
-        storage,
-      );
-      if (!this.map.external) {
-        grown.state.set(this.map.state);
-        grown.next.set(this.map.next);
-        grown.prev.set(this.map.prev);
-        grown.heads.set(this.map.heads);
-      }
-      this.adopt(grown);
-    }
+    const grown = appendSections(this.map, to, this.sectionBytes);
+    if (grown !== this.map) this.adopt(grown);
     this.regionEnd[last] = to;
     this.totalPages += (to - from) / this.pageSize;
     this.releaseRange(from / this.pageSize, to / this.pageSize);
@@ -264,30 +225,16 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT for a bad count or option.
    */
   allocPages(count: number, options?: AllocOptions): number | null {
-    if (!Number.isInteger(count) || count < 1 || count > 2 ** this.maxOrder) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `count must be an integer in 1..${2 ** this.maxOrder}, got ${show(count)}`,
-      );
-    }
-    const order = orderForPages(count);
+    const order = orderOfCount(count, this.maxOrder);
     if (options === undefined) return this.allocOrder(order);
     const { align, limit, tag = 0 } = options;
-    this.validateTag(tag);
-    if (align !== undefined && !isPowerOfTwo(align)) {
-      throw new AllocError("INVALID_ARGUMENT", `align must be a power of two, got ${show(align)}`);
-    }
-    if (limit !== undefined && !isSafeNonNegative(limit)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `limit must be a safe non-negative integer, got ${show(limit)}`,
-      );
-    }
+    validateTag(tag);
+    validatePlacement(align, limit);
     const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
     const slot =
       limit === undefined && alignOrder <= order
         ? this.map.take(order)
-        : this.takeConstrained(order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
+        : takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
     if (slot < 0) return null;
     this.map.next[slot] = tag;
     return this.addressOf(slot);
@@ -299,8 +246,8 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT for an order outside 0..maxOrder or a bad tag.
    */
   allocOrder(order: number, tag = 0): number | null {
-    if (order >>> 0 !== order || order > this.maxOrder) this.rejectOrder(order);
-    if (tag !== 0) this.validateTag(tag);
+    if (order >>> 0 !== order || order > this.maxOrder) rejectOrder(order, this.maxOrder);
+    if (tag !== 0) validateTag(tag);
     const slot = this.map.take(order);
     if (slot < 0) return null;
     this.map.next[slot] = tag;
@@ -314,13 +261,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT for bad numbers or an address not aligned to the block size.
    */
   allocAt(address: number, count: number): number | null {
-    if (!Number.isInteger(count) || count < 1 || count > 2 ** this.maxOrder) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `count must be an integer in 1..${2 ** this.maxOrder}, got ${show(count)}`,
-      );
-    }
-    const order = orderForPages(count);
+    const order = orderOfCount(count, this.maxOrder);
     const size = this.pageSize * 2 ** order;
     if (!isSafeNonNegative(address) || address % size !== 0) {
       throw new AllocError(
@@ -370,7 +311,7 @@ export class BuddyAllocator implements Inspectable {
    */
   setTag(address: number, tag: number): void {
     const slot = this.liveSlot(address, "setTag");
-    this.validateTag(tag);
+    validateTag(tag);
     this.map.next[slot] = tag;
   }
 
@@ -475,34 +416,6 @@ export class BuddyAllocator implements Inspectable {
     return this.map.sectionAddress[slot >>> s] + (slot & ((1 << s) - 1)) * this.pageSize;
   }
 
-  /**
-   * Takes a block of `order` aligned to 2^alignOrder pages that ends at or below `limit`, cut from
-   * the smallest free order that has one, at the lowest address within that order. Free lists are
-   * not address-ordered, so this walks the lists of the orders it tries: O(free blocks), which
-   * plain `allocOrder` never does.
-   */
-  private takeConstrained(order: number, alignOrder: number, limit: number): number {
-    const map = this.map;
-    const size = this.pageSize * 2 ** order;
-    const alignPages = 2 ** alignOrder;
-    for (let k = order; k <= this.maxOrder; k++) {
-      let best = -1;
-      let bestAddress = limit - size + 1; // a block must start below this
-      for (let slot = map.heads[k]; slot !== NIL; slot = map.next[slot]) {
-        const address = this.addressOf(slot);
-        if (address < bestAddress && (k >= alignOrder || (address / this.pageSize) % alignPages === 0)) {
-          best = slot;
-          bestAddress = address;
-        }
-      }
-      if (best >= 0) {
-        this.map.carve(best, k, best, order);
-        return best;
-      }
-    }
-    return -1;
-  }
-
   /** Frees pages [firstPage, endPage) as maximal aligned blocks, highest first (so LIFO lists hand out low ones first). */
   private releaseRange(firstPage: number, endPage: number): void {
     const blocks: number[] = [];
@@ -515,25 +428,6 @@ export class BuddyAllocator implements Inspectable {
     for (let i = blocks.length - 2; i >= 0; i -= 2) {
       this.map.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
     }
-  }
-
-  /** The whole pages of [start, start + length) as [first, end) in bytes. */
-  private wholePages(start: number, length: number): [number, number] {
-    if (!isSafeNonNegative(start) || !isSafeNonNegative(length) || start + length > Number.MAX_SAFE_INTEGER) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `region start and length must be safe non-negative integers, got ${show(start)}, ${show(length)}`,
-      );
-    }
-    const first = Math.ceil(start / this.pageSize) * this.pageSize;
-    const end = Math.floor((start + length) / this.pageSize) * this.pageSize;
-    if (end <= first) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `region ${show(start)}+${show(length)} holds no whole page of ${this.pageSize} bytes`,
-      );
-    }
-    return [first, end];
   }
 
   /** Makes `map` the metadata and rebuilds what is derived from its sections. */
@@ -582,19 +476,6 @@ export class BuddyAllocator implements Inspectable {
     const slot = this.slotOf(address);
     if (slot < 0 || (this.map.state[slot] & ALLOCATED) === 0) this.rejectAddress(address, operation);
     return slot;
-  }
-
-  private rejectOrder(order: number): never {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
-    );
-  }
-
-  private validateTag(tag: number): void {
-    if (!Number.isInteger(tag) || tag < 0 || tag > MAX_TAG) {
-      throw new AllocError("INVALID_ARGUMENT", `tag must be an integer in 0..${MAX_TAG}, got ${show(tag)}`);
-    }
   }
 
   /** Throws the right error for an address that does not start a live block. */

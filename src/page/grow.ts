@@ -4,7 +4,9 @@
  * stay adjacent); free-list links are slots, so they are rewritten by walking the lists, one
  * step per free block. Runs only from `addRegion`.
  */
-import { NIL, PageMap } from "./page-map.js";
+import { AllocError, show } from "../errors.js";
+import { MAX_SLOTS, NIL, PageMap } from "./page-map.js";
+import type { SectionDirectory } from "./section-directory.js";
 
 /** Returns a PageMap holding the sections of `old` and `added` (section numbers not in `old`, increasing). */
 export function withSections(old: PageMap, added: number[], maxOrder: number, sectionBytes: number): PageMap {
@@ -46,4 +48,63 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
   }
   map.heads[map.maskIndex] = old.heads[old.maskIndex];
   return map;
+}
+
+/**
+ * Section numbers of [first, end) (bytes) that have no metadata yet, increasing.
+ * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed 2^31 pages of metadata.
+ */
+export function missingSections(
+  map: PageMap,
+  directory: SectionDirectory,
+  first: number,
+  end: number,
+  sectionBytes: number,
+): number[] {
+  const firstSection = Math.floor(first / sectionBytes);
+  const spanned = Math.floor((end - 1) / sectionBytes) - firstSection + 1;
+  if ((map.sectionCount + spanned) * 2 ** map.sectionOrder > MAX_SLOTS) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `region ${show(first)}..${show(end)} needs more than 2^31 pages of metadata`,
+    );
+  }
+  const added: number[] = [];
+  for (let n = firstSection; n < firstSection + spanned; n++) {
+    if (directory.indexOf(n) < 0) added.push(n);
+  }
+  return added;
+}
+
+/**
+ * `map` extended with the sections up to address `end` (bytes) above its last one: old slots keep
+ * their indices. Over caller storage the views stay the same and must be large enough.
+ * @throws AllocError INVALID_ARGUMENT when caller storage is too small.
+ */
+export function appendSections(map: PageMap, end: number, sectionBytes: number): PageMap {
+  const numbers = Array.from(map.sectionNumber);
+  const last = numbers.length === 0 ? -1 : numbers[numbers.length - 1];
+  for (let n = Math.max(last + 1, 0); n * sectionBytes < end; n++) numbers.push(n);
+  if (numbers.length === map.sectionCount) return map;
+  const pages = numbers.length * 2 ** map.sectionOrder;
+  if (map.external && map.state.length < pages) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `page storage of ${map.state.length} pages cannot grow to ${show(end)}`,
+    );
+  }
+  const grown = new PageMap(
+    map.maxOrder,
+    map.sectionOrder,
+    Float64Array.from(numbers),
+    sectionBytes,
+    map.external ? map : undefined,
+  );
+  if (!map.external) {
+    grown.state.set(map.state);
+    grown.next.set(map.next);
+    grown.prev.set(map.prev);
+    grown.heads.set(map.heads);
+  }
+  return grown;
 }
