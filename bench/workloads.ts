@@ -60,26 +60,29 @@ export interface Live {
   orders: Uint8Array;
 }
 
-/** Order draw: k = ctz(r | 2^10), so P(k) = 2^-(k+1) for k < 10 and the rest at 10. */
-function drawOrder(rng: XorShift32): number {
-  const r = rng.next() | 1024;
-  return 31 - Math.clz32(r & -r);
-}
-
-/** W1 / W1-85: allocate while live pages are below `targetPages`, else free a random live block. */
+/**
+ * W1 / W1-85: allocate while live pages are below `targetPages`, else free a random live block.
+ * The PRNG state lives in a local here (not in an XorShift32 object) so the loop costs what C's
+ * does: the same steps, bit for bit, as `XorShift32.next` and `below`; the order is
+ * k = ctz(r | 2^10), so P(k) = 2^-(k+1) for k < 10 and the rest at 10.
+ */
 export function runSteady(a: PageAllocator, ops: number, totalPages: number, targetPercent: number) {
   const target = Math.floor((totalPages * targetPercent) / 100);
   const addresses = new Float64Array(totalPages);
   const orders = new Uint8Array(totalPages);
-  const rng = new XorShift32();
+  let x = SEED | 0;
   let n = 0;
   let livePages = 0;
   let failures = 0;
   let allocs = 0;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < ops; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     if (livePages < target) {
-      const k = drawOrder(rng);
+      const r = x | 1024;
+      const k = 31 - Math.clz32(r & -r);
       const address = a.allocOrder(k);
       if (address === null) {
         failures++;
@@ -91,7 +94,7 @@ export function runSteady(a: PageAllocator, ops: number, totalPages: number, tar
       livePages += 1 << k;
       allocs++;
     } else {
-      const idx = rng.below(n);
+      const idx = (x >>> 1) % n;
       const k = orders[idx];
       a.free(addresses[idx], k);
       livePages -= 1 << k;
