@@ -4,10 +4,10 @@
  * once. Each thread opens its own handle (`create` in one thread, `attach` in the others); a
  * handle keeps only derived constants and its private search cursors.
  *
- * Search. allocOrder(k) scans the nodes of order k from this handle's cursor (initially a point
- * spread by the thread id, so threads start far apart), claiming the first node that reads 0;
- * a claim that fails at an OCC ancestor skips that ancestor's whole subtree. The cursor then
- * stays on the block found, so a thread that frees and allocates again reuses its own blocks.
+ * Search. allocOrder(k) scans the blocks of order k from this handle's cursor (initially a point
+ * spread by the thread id, so threads start far apart: the paper's per-CPU hint), claiming the
+ * first free one (the tree variant's scan, see tree.ts). The cursor then stays on the block
+ * found, so a thread that frees and allocates again reuses its own part of the memory.
  *
  * No spurious null. A scan can miss free memory: a block freed behind the scan position, or
  * buddies whose merge finishes after the scan looked at their parent. So a failed scan is not
@@ -33,16 +33,16 @@ import {
   type Geometry,
   H_NEXT_THREAD,
   HEADER_WORDS,
-  levelOffsets,
-  MAX_NODES,
   MAX_PAGES,
-  nodeCount,
+  MAX_WORDS,
+  phantomBlocks,
   readHeader,
   TREE_WORD,
   writeHeader,
 } from "./layout.js";
-import { CLAIMED, claim, release } from "./node-tree.js";
+import type { Tree } from "./tree.js";
 import type { ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
+import { makeTree, VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** Spreads thread ids over [0, 1): the fractional parts of t * golden ratio stay far apart. */
 const GOLDEN = 0.6180339887498949;
@@ -61,19 +61,17 @@ export class ConcurrentBuddy implements TreeView {
   readonly pages: number;
   /** This handle's thread id (see ConcurrentHandleOptions). */
   readonly threadId: number;
+  /** The tree layout ("packed" or "node"), fixed at creation. */
+  readonly variant: Variant;
   /** @internal Trees (blocks of maxOrder), the last one possibly partly phantom. */
   readonly roots: number;
-  /** @internal The nodes (see node-tree.ts). */
-  readonly tree: Int32Array;
-  /** @internal Index of the first node of each order. */
-  readonly off: Int32Array;
+  /** @internal The tree over the buffer's words. */
+  readonly tree: Tree;
   /** @internal order+1 at the first page of each live block. */
   readonly orderIndex: Uint8Array;
   private readonly counters: Int32Array;
   private readonly counterWord: number;
-  /** Blocks of each order lying wholly inside `pages`. */
-  private readonly blocks: Int32Array;
-  /** Where the next scan of each order starts. */
+  /** Where the next scan of each order starts (a block index). */
   private readonly cursor: Int32Array;
 
   private constructor(buffer: SharedArrayBuffer, g: Geometry, threadId: number | undefined) {
@@ -83,28 +81,25 @@ export class ConcurrentBuddy implements TreeView {
     this.pages = g.pages;
     this.size = g.pages * this.pageSize;
     this.roots = g.roots;
-    this.tree = new Int32Array(buffer, TREE_WORD * 4, g.nodes);
-    this.off = levelOffsets(g.roots, g.maxOrder);
-    this.orderIndex = new Uint8Array(buffer, (TREE_WORD + g.nodes) * 4, g.pages);
+    this.variant = g.variant;
+    this.tree = makeTree(g.variant, new Int32Array(buffer, TREE_WORD * 4, g.words), g);
+    this.orderIndex = new Uint8Array(buffer, (TREE_WORD + g.words) * 4, g.pages);
     this.counters = new Int32Array(buffer, 0, TREE_WORD);
     if (threadId === undefined) {
       threadId = Atomics.add(new Int32Array(buffer, 0, HEADER_WORDS), H_NEXT_THREAD, 1) & 0x7fffffff;
     }
     this.threadId = threadId;
     this.counterWord = COUNTERS_WORD + (threadId % COUNTER_SLOTS) * COUNTER_STRIDE;
-    this.blocks = new Int32Array(g.maxOrder + 1);
     this.cursor = new Int32Array(g.maxOrder + 1);
     const spread = (threadId * GOLDEN) % 1;
-    for (let k = 0; k <= g.maxOrder; k++) {
-      this.blocks[k] = Math.floor(g.pages / 2 ** k);
-      this.cursor[k] = Math.floor(spread * this.blocks[k]);
-    }
+    for (let k = 0; k <= g.maxOrder; k++) this.cursor[k] = Math.floor(spread * Math.floor(g.pages / 2 ** k));
   }
 
   /**
-   * Makes a new allocator over addresses 0..size in a new SharedArrayBuffer (about 8 bytes of
-   * metadata per page plus 4 KiB) and returns this thread's handle on it.
-   * @throws AllocError INVALID_ARGUMENT for a bad size, pageSize, maxOrder or threadId.
+   * Makes a new allocator over addresses 0..size in a new SharedArrayBuffer (metadata: 4.3 KiB,
+   * plus per page 1.3 bytes with the packed tree or 9 bytes with the node tree) and returns this
+   * thread's handle on it.
+   * @throws AllocError INVALID_ARGUMENT for a bad size, pageSize, maxOrder, variant or threadId.
    */
   static create(options: ConcurrentBuddyOptions): ConcurrentBuddy {
     const { size, pageSize = 4096, threadId } = options ?? ({} as ConcurrentBuddyOptions);
@@ -123,19 +118,30 @@ export class ConcurrentBuddy implements TreeView {
     }
     const fit = Math.floor(Math.log2(pages));
     const maxOrder = options.maxOrder ?? Math.min(20, 2 ** fit > pages ? fit - 1 : fit);
-    if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > 30) {
-      throw new AllocError("INVALID_ARGUMENT", `maxOrder must be an integer in 0..30, got ${show(maxOrder)}`);
-    }
-    validateThreadId(threadId);
-    const roots = Math.ceil(pages / 2 ** maxOrder);
-    const nodes = nodeCount(roots, maxOrder);
-    if (nodes > MAX_NODES) {
+    const ceiling = Math.min(30, 2 ** fit < pages ? fit + 1 : fit);
+    if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > ceiling) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `maxOrder ${maxOrder} over ${pages} pages needs ${nodes} tree nodes (at most ${MAX_NODES})`,
+        `maxOrder must be an integer in 0..${ceiling} (a top block no larger than needed for ${pages} pages), got ${show(maxOrder)}`,
       );
     }
-    const g: Geometry = { pageShift: log2Exact(pageSize), maxOrder, pages, roots, nodes };
+    validateThreadId(threadId);
+    const variant = options.variant ?? "packed";
+    if (!VARIANTS.includes(variant)) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `variant must be one of ${VARIANTS.join(", ")}, got ${show(variant)}`,
+      );
+    }
+    const roots = Math.ceil(pages / 2 ** maxOrder);
+    const words = wordCount(variant, { maxOrder, roots, pages });
+    if (words > MAX_WORDS) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `maxOrder ${maxOrder} over ${pages} pages needs ${words} tree words (at most ${MAX_WORDS})`,
+      );
+    }
+    const g: Geometry = { pageShift: log2Exact(pageSize), maxOrder, pages, roots, variant, words };
     const buffer = new SharedArrayBuffer(bufferBytes(g));
     writeHeader(buffer, g);
     const handle = new ConcurrentBuddy(buffer, g, threadId);
@@ -182,9 +188,10 @@ export class ConcurrentBuddy implements TreeView {
         `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
       );
     }
-    let b = this.scan(order);
+    let b = this.tree.scan(order, this.cursor[order]);
     if (b < 0) b = this.certifiedScan(order);
     if (b < 0) return null;
+    this.cursor[order] = b;
     const page = b * 2 ** order;
     Atomics.store(this.orderIndex, page, order + 1);
     return page * this.pageSize;
@@ -201,7 +208,7 @@ export class ConcurrentBuddy implements TreeView {
     const entry = Atomics.exchange(this.orderIndex, page, 0);
     if (entry === 0) this.reject(address);
     const order = entry - 1;
-    release(this.tree, this.off, order, page >>> order, this.maxOrder);
+    this.tree.release(order, page >>> order);
     Atomics.add(this.counters, this.counterWord, 1);
   }
 
@@ -232,40 +239,11 @@ export class ConcurrentBuddy implements TreeView {
     checkTree(this);
   }
 
-  /** Scans order k from the cursor, wrapping once. @returns the block index claimed, or -1. */
-  private scan(k: number): number {
-    const tree = this.tree;
-    const first = this.off[k];
-    const end = this.blocks[k];
-    const start = this.cursor[k];
-    let b = start;
-    let wrapped = false;
-    for (;;) {
-      if (b >= end) {
-        if (wrapped || start === 0) return -1;
-        wrapped = true;
-        b = 0;
-      }
-      if (wrapped && b >= start) return -1;
-      if (Atomics.load(tree, first + b) !== 0) {
-        b++;
-        continue;
-      }
-      const failed = claim(tree, this.off, this.maxOrder, k, b);
-      if (failed === CLAIMED) {
-        this.cursor[k] = b;
-        return b;
-      }
-      const skip = failed - k;
-      b = ((b >>> skip) + 1) << skip;
-    }
-  }
-
   /** Full scans bracketed by the release counters, until one finds a block or nothing was released. */
   private certifiedScan(k: number): number {
     for (;;) {
       const before = this.releases();
-      const b = this.scan(k);
+      const b = this.tree.scan(k, this.cursor[k]);
       if (b >= 0 || this.releases() === before) return b;
     }
   }
@@ -281,13 +259,8 @@ export class ConcurrentBuddy implements TreeView {
 
   /** Allocates the pages beyond `pages` in the last tree for good (creation only). */
   private reservePhantom(): void {
-    const end = this.roots * 2 ** this.maxOrder;
-    for (let page = this.pages; page < end; ) {
-      let k = 0;
-      while (k < this.maxOrder && page % 2 ** (k + 1) === 0 && page + 2 ** (k + 1) <= end) k++;
-      claim(this.tree, this.off, this.maxOrder, k, page / 2 ** k);
-      page += 2 ** k;
-    }
+    const phantom = phantomBlocks(this.pages, this.roots, this.maxOrder);
+    for (let i = 0; i < phantom.length; i += 2) this.tree.claim(phantom[i], phantom[i + 1]);
   }
 
   /** Throws the right error for an address that does not start a live block. */

@@ -1,12 +1,17 @@
 /**
  * Read-only views of a ConcurrentBuddy: block lists, stats, the block holding an address, and
  * the invariant check. None of it is on the alloc/free path, and none of it is atomic as a whole:
- * each node is read atomically, but the walk sees different nodes at different moments, so the
- * results are exact only while no other thread allocates or frees. Node bits: node-tree.ts.
+ * each word is read atomically, but a walk sees different words at different moments, so the
+ * results are exact only while no other thread allocates or frees.
+ *
+ * A block is "allocated" when the order index names it (or it is a phantom block past the end),
+ * "free" when the tree says nothing in it is occupied; otherwise the walk looks at its halves.
  */
 import { AllocError, show } from "../errors.js";
 import type { AllocatorStats, Block } from "../page/types.js";
-import { COAL_L, COAL_R, NODE_BITS, OCC, OCC_L } from "./node-tree.js";
+import { phantomBlocks } from "./layout.js";
+import { CLAIMED, type Tree } from "./tree.js";
+import { makeTree, type Variant } from "./variants.js";
 
 /** The parts of a ConcurrentBuddy these views read. */
 export interface TreeView {
@@ -15,9 +20,16 @@ export interface TreeView {
   readonly maxOrder: number;
   readonly pages: number;
   readonly roots: number;
-  readonly tree: Int32Array;
-  readonly off: Int32Array;
+  readonly variant: Variant;
+  readonly tree: Tree;
   readonly orderIndex: Uint8Array;
+}
+
+/** 0 free, 1 allocated (or phantom), 2 partly occupied. */
+function kindOf(v: TreeView, k: number, b: number): number {
+  const page = b * 2 ** k;
+  if (page >= v.pages || Atomics.load(v.orderIndex, page) === k + 1) return 1;
+  return v.tree.isEmpty(k, b) ? 0 : 2;
 }
 
 /** Free blocks (`free`) or allocated blocks, in address order; phantom blocks are never listed. */
@@ -28,14 +40,13 @@ export function* blocksOf(v: TreeView, free: boolean): Generator<Block> {
   while (stack.length > 0) {
     const b = stack.pop()!;
     const k = stack.pop()!;
-    const node = Atomics.load(v.tree, v.off[k] + b);
+    const kind = kindOf(v, k, b);
     const page = b * 2 ** k;
-    if (node === 0 || (node & OCC) !== 0) {
-      if (free === (node === 0) && page < v.pages) yield { address: page * v.pageSize, order: k };
-      continue;
+    if (kind === 2) {
+      if (k > 0) stack.push(k - 1, 2 * b + 1, k - 1, 2 * b);
+    } else if (free === (kind === 0) && page < v.pages) {
+      yield { address: page * v.pageSize, order: k };
     }
-    if (k === 0) continue;
-    stack.push(k - 1, 2 * b + 1, k - 1, 2 * b);
   }
 }
 
@@ -73,64 +84,42 @@ export function locate(
   if (!(page >= 0 && page < v.pages)) return null;
   for (let k = v.maxOrder; k >= 0; k--) {
     const b = Math.floor(page / 2 ** k);
-    const node = Atomics.load(v.tree, v.off[k] + b);
-    if (node === 0 || (node & OCC) !== 0 || k === 0) {
-      return { address: b * 2 ** k * v.pageSize, order: k, free: (node & OCC) === 0 };
-    }
+    const kind = kindOf(v, k, b);
+    if (kind !== 2 || k === 0) return { address: b * 2 ** k * v.pageSize, order: k, free: kind === 0 };
   }
   return null;
 }
 
-function corrupt(v: TreeView, k: number, b: number, what: string): never {
-  const address = b * 2 ** k * v.pageSize;
-  throw new AllocError("CORRUPT", `node of order ${k} at ${show(address)}: ${what}`);
-}
-
-/** Verifies the invariants of node-tree.ts and layout.ts. @throws AllocError CORRUPT */
+/**
+ * Verifies the tree against the order index: every index entry names an aligned block inside the
+ * memory, the live blocks (and the phantom tail) can all be claimed in a fresh tree, which means
+ * no two overlap, and that fresh tree equals the shared one word for word (up to the marks a
+ * variant may leave, see Tree.sameState).
+ * @throws AllocError CORRUPT naming the first violation.
+ */
 export function checkTree(v: TreeView): void {
-  let live = 0;
-  // Stack of (order, index, mode): mode 0 = free to judge, 1 = below an allocated or free node.
-  const stack: number[] = [];
-  for (let r = v.roots - 1; r >= 0; r--) stack.push(v.maxOrder, r, 0);
-  while (stack.length > 0) {
-    const below = stack.pop()!;
-    const b = stack.pop()!;
-    const k = stack.pop()!;
-    const node = Atomics.load(v.tree, v.off[k] + b);
-    const first = b * 2 ** k;
-    const end = first + 2 ** k;
-    if ((node & ~NODE_BITS) !== 0) corrupt(v, k, b, `unknown bits in ${node}`);
-    if ((node & (COAL_L | COAL_R)) !== 0) corrupt(v, k, b, `coalescing bits left set (${node})`);
-    if (below === 1) {
-      if (node !== 0) corrupt(v, k, b, `marked (${node}) inside an allocated or free block`);
-    } else if (node === 0 || node === OCC) {
-      const phantom = first >= v.pages;
-      if (!phantom && end > v.pages) corrupt(v, k, b, "block runs past the managed size");
-      if (node === 0 && phantom) corrupt(v, k, b, "free block beyond the managed size");
-      if (node === OCC && !phantom) {
-        live++;
-        if (v.orderIndex[first] !== k + 1) {
-          corrupt(v, k, b, `allocated but the order index says ${v.orderIndex[first]}`);
-        }
-      }
-    } else {
-      if ((node & OCC) !== 0) corrupt(v, k, b, `OCC with other bits (${node})`);
-      if (k === 0) corrupt(v, k, b, `a page node with child bits (${node})`);
-      for (let side = 0; side < 2; side++) {
-        const child = Atomics.load(v.tree, v.off[k - 1] + 2 * b + side);
-        if (((node & (OCC_L << side)) !== 0) !== (child !== 0)) {
-          corrupt(v, k, b, `${side === 0 ? "left" : "right"} bit disagrees with child ${child}`);
-        }
-      }
+  const scratch = makeTree(v.variant, new Int32Array(v.tree.words.length), v);
+  const phantom = phantomBlocks(v.pages, v.roots, v.maxOrder);
+  for (let i = 0; i < phantom.length; i += 2) scratch.claim(phantom[i], phantom[i + 1]);
+  for (let page = 0; page < v.pages; page++) {
+    const entry = Atomics.load(v.orderIndex, page);
+    if (entry === 0) continue;
+    const k = entry - 1;
+    const at = show(page * v.pageSize);
+    if (k > v.maxOrder || page % 2 ** k !== 0 || page + 2 ** k > v.pages) {
+      throw new AllocError("CORRUPT", `order index at ${at} names order ${k}: not a block of this memory`);
     }
-    if (k > 0) {
-      const mode = below === 1 || node === 0 || node === OCC ? 1 : 0;
-      stack.push(k - 1, 2 * b + 1, mode, k - 1, 2 * b, mode);
+    if (scratch.claim(k, page / 2 ** k) !== CLAIMED) {
+      throw new AllocError("CORRUPT", `live block at ${at} of order ${k} overlaps another live block`);
     }
   }
-  let entries = 0;
-  for (let page = 0; page < v.pages; page++) if (v.orderIndex[page] !== 0) entries++;
-  if (entries !== live) {
-    throw new AllocError("CORRUPT", `order index has ${entries} entries for ${live} allocated blocks`);
+  const words = scratch.words;
+  for (let i = 0; i < words.length; i++) {
+    if (!v.tree.sameState(i, words[i])) {
+      throw new AllocError(
+        "CORRUPT",
+        `tree word ${i} is ${Atomics.load(v.tree.words, i)}, the live blocks make it ${words[i]}`,
+      );
+    }
   }
 }

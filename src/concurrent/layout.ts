@@ -3,11 +3,11 @@
  * can open it from the bytes alone. Offsets are in bytes unless named words (Int32).
  *
  *   words 0..15     header: MAGIC, VERSION, log2(pageSize), maxOrder, pages, roots, the next
- *                   automatic thread id, node count (the rest reserved, 0)
+ *                   automatic thread id, tree word count, tree variant (0 packed, 1 node); the
+ *                   rest reserved, 0
  *   words 16..1039  release counters: COUNTER_SLOTS slots, one per 64-byte line; a thread adds 1
  *                   to its slot after each free (only the sum is ever read)
- *   then            the tree: one Int32 node per block of every order (see node-tree.ts);
- *                   level k holds roots * 2^(maxOrder-k) nodes, level 0 first
+ *   then            the tree words (packed-tree.ts or node-tree.ts)
  *   then            the order index: one byte per page, order+1 at the first page of each live
  *                   (allocated) block, 0 elsewhere; free(address) takes it back with an exchange
  *
@@ -16,6 +16,7 @@
  * stats or the block lists.
  */
 import { AllocError, show } from "../errors.js";
+import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** "NBBS" */
 export const MAGIC = 0x4e424253;
@@ -28,7 +29,8 @@ export const H_MAX_ORDER = 3;
 export const H_PAGES = 4;
 export const H_ROOTS = 5;
 export const H_NEXT_THREAD = 6;
-export const H_NODES = 7;
+export const H_WORDS = 7;
+export const H_VARIANT = 8;
 export const HEADER_WORDS = 16;
 
 /** Number of release counters; thread t adds to slot t % COUNTER_SLOTS. */
@@ -38,10 +40,10 @@ export const COUNTER_STRIDE = 16;
 export const COUNTERS_WORD = HEADER_WORDS;
 export const TREE_WORD = COUNTERS_WORD + COUNTER_SLOTS * COUNTER_STRIDE;
 
-/** Most pages one allocator manages (the tree then takes 1 GiB). */
+/** Most pages one allocator manages. */
 export const MAX_PAGES = 2 ** 27;
-/** Most tree nodes (Int32 indices, 1 GiB of nodes). */
-export const MAX_NODES = 2 ** 28;
+/** Most tree words (1 GiB). */
+export const MAX_WORDS = 2 ** 28;
 
 /** The geometry every handle derives from the header. */
 export interface Geometry {
@@ -49,25 +51,14 @@ export interface Geometry {
   maxOrder: number;
   pages: number;
   roots: number;
-  nodes: number;
+  variant: Variant;
+  words: number;
 }
 
 /** Bytes of buffer a geometry needs. */
 export function bufferBytes(g: Geometry): number {
-  const indexAt = (TREE_WORD + g.nodes) * 4;
+  const indexAt = (TREE_WORD + g.words) * 4;
   return Math.ceil((indexAt + g.pages) / 8) * 8;
-}
-
-/** Nodes of a tree with `roots` roots of order `maxOrder`: roots * (2^(maxOrder+1) - 1). */
-export function nodeCount(roots: number, maxOrder: number): number {
-  return roots * (2 ** (maxOrder + 1) - 1);
-}
-
-/** `off[k]`: index of the first node of order k in the tree; `off[maxOrder + 1]` is the node count. */
-export function levelOffsets(roots: number, maxOrder: number): Int32Array {
-  const off = new Int32Array(maxOrder + 2);
-  for (let k = 0; k <= maxOrder; k++) off[k + 1] = off[k] + roots * 2 ** (maxOrder - k);
-  return off;
 }
 
 /** Writes a fresh header into `buffer` (all other bytes must be 0). */
@@ -78,7 +69,8 @@ export function writeHeader(buffer: SharedArrayBuffer, g: Geometry): void {
   h[H_MAX_ORDER] = g.maxOrder;
   h[H_PAGES] = g.pages;
   h[H_ROOTS] = g.roots;
-  h[H_NODES] = g.nodes;
+  h[H_WORDS] = g.words;
+  h[H_VARIANT] = VARIANTS.indexOf(g.variant);
   Atomics.store(h, H_MAGIC, MAGIC);
 }
 
@@ -106,7 +98,8 @@ export function readHeader(buffer: unknown): Geometry {
     maxOrder: h[H_MAX_ORDER],
     pages: h[H_PAGES],
     roots: h[H_ROOTS],
-    nodes: h[H_NODES],
+    variant: VARIANTS[h[H_VARIANT]],
+    words: h[H_WORDS],
   };
   const sane =
     g.pageShift >= 0 &&
@@ -116,9 +109,26 @@ export function readHeader(buffer: unknown): Geometry {
     g.pages >= 1 &&
     g.pages <= MAX_PAGES &&
     g.roots === Math.ceil(g.pages / 2 ** g.maxOrder) &&
-    g.nodes === nodeCount(g.roots, g.maxOrder) &&
+    g.variant !== undefined &&
+    g.words === wordCount(g.variant, g) &&
     g.pages * 2 ** g.pageShift <= Number.MAX_SAFE_INTEGER &&
     bufferBytes(g) <= buffer.byteLength;
   if (!sane) throw new AllocError("CORRUPT", "ConcurrentBuddy header is inconsistent");
   return g;
+}
+
+/**
+ * The phantom blocks: pages beyond `pages` up to roots * 2^maxOrder as maximal aligned blocks,
+ * as flat (order, index) pairs.
+ */
+export function phantomBlocks(pages: number, roots: number, maxOrder: number): number[] {
+  const out: number[] = [];
+  const end = roots * 2 ** maxOrder;
+  for (let page = pages; page < end; ) {
+    let k = 0;
+    while (k < maxOrder && page % 2 ** (k + 1) === 0 && page + 2 ** (k + 1) <= end) k++;
+    out.push(k, page / 2 ** k);
+    page += 2 ** k;
+  }
+  return out;
 }

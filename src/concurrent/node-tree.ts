@@ -10,14 +10,16 @@
  * maxOrder is the top: one root per maxOrder block, nothing climbs above it.
  *
  * Bits of a node word (the only place they are defined):
- *   bit 0  OCC     the block is allocated as a whole (or a claim on it is in flight)
- *   bit 1  OCC_L   something in the left subtree is occupied (allocated, claimed, being released)
- *   bit 2  OCC_R   the same for the right subtree
- *   bit 3  COAL_L  a release in the left subtree is clearing its marks upward ("coalescing")
- *   bit 4  COAL_R  the same for the right subtree
- * The left/right bits of a child are `BIT << (b & 1)` for the child's index b.
+ *   bit 0      OCC     the block is allocated as a whole (or a claim on it is in flight)
+ *   bit 1      OCC_L   something in the left subtree is occupied (allocated, claimed, released)
+ *   bit 2      OCC_R   the same for the right subtree
+ *   bit 3      COAL_L  a release in the left subtree is clearing its marks upward ("coalescing")
+ *   bit 4      COAL_R  the same for the right subtree
+ *   bits 5-31  TAG     a counter every claim adds 1 to when it writes the word (mod 2^27)
+ * The left/right bits of a child are `BIT << (b & 1)` for the child's index b. "Node is 0"
+ * below means its bits 0-4 are 0, whatever its tag.
  *
- * Invariants when no operation is in flight (what `check()` verifies):
+ * Invariants when no operation is in flight (what `check()` verifies, tags aside):
  * - A node is 0 (its whole block is free), exactly OCC (allocated; every node below it is 0), or
  *   carries OCC_L/OCC_R exactly for its non-zero children. No COAL bit is set anywhere.
  * While operations run, a node can carry stale OCC_side marks of a claim that will fail, or of a
@@ -28,90 +30,203 @@
  * Claim (alloc): CAS the node 0 -> OCC, then climb: in each ancestor set the child's OCC_side and
  * clear its COAL_side (telling a release that is clearing marks on this path to stop: the subtree
  * is occupied again); an ancestor with OCC means the block lies inside an allocated one, so the
- * claim is rolled back by a release bounded below that ancestor. Where the ancestor already has
+ * claim is rolled back (a release, see below, whose COAL climb stops under the OCC node). Where
+ * the ancestor already has
  * OCC_side set and COAL_side clear, the CAS would write the value it read: the climb only reads
- * it (the same atomic step as a no-op CAS), so shared upper nodes stay read-mostly in every core's
- * cache instead of being written by every allocation.
+ * it (the same atomic step as a no-op CAS, as in the paper's code), so shared upper nodes stay
+ * read-mostly in every core's cache instead of being written by every allocation.
  *
  * Release (free): (1) climb setting COAL_side, stopping above the first ancestor whose other side
  * is occupied and not itself coalescing (that ancestor stays occupied, nothing above changes);
  * (2) CAS the node OCC -> 0; (3) climb again clearing OCC_side|COAL_side as long as COAL_side is
- * still set (else a claim re-occupied the subtree) and the other side is empty.
+ * still set (else a claim re-occupied the subtree), the child below is still 0 and the other side
+ * is empty. The child test is not in the paper: without it, a release whose CAS failed can take a
+ * COAL bit set by a later release (of a block claimed meanwhile under the same child, still
+ * allocated) for its own and clear the mark of that live block, which a claim of the parent could
+ * then overlap. A claim below marks the child before the parent, and writes the parent (COAL is
+ * set there) adding 1 to its tag, so a new occupant that arrives between reading the child and the
+ * CAS makes the CAS fail, even if a release then restored the parent's bits (an ABA the tag
+ * exists for; it would take 2^27 claim writes to that node during one paused release to repeat).
+ *
+ * Rollback of a failed claim: the paper bounds it below the OCC ancestor that refused the claim.
+ * But while the rolling-back thread is paused, that ancestor can be freed and its subtree reused,
+ * and a release of a reusing block may stop its clearing climb below this rollback's marks,
+ * leaving marks above them that only this rollback can clear. So the rollback's COAL climb stops
+ * at an OCC node (never marking it) and its clearing climb is not bounded.
+ *
+ * Scan: the nodes of an order are contiguous; a node reading 0 is claimed; a claim failing at an
+ * OCC ancestor skips that ancestor's subtree.
  */
+
+import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
 
 /** The block is allocated as a whole. */
 export const OCC = 1;
 /** Left subtree occupied; `OCC_L << 1` is OCC_R. */
 export const OCC_L = 2;
-/** Right subtree occupied. */
-export const OCC_R = 4;
 /** Left subtree coalescing; `COAL_L << 1` is COAL_R. */
 export const COAL_L = 8;
-/** Right subtree coalescing. */
-export const COAL_R = 16;
-/** Every bit a node may carry. */
-export const NODE_BITS = 31;
+/** The state bits (below the tag). */
+export const STATE = 31;
+/** One unit of the tag. */
+const TAG = 32;
 
-/** What `claim` returns on success (any other value is the order where it failed). */
-export const CLAIMED = -1;
-
-/**
- * Claims block `b` of order `k`: after it returns CLAIMED the caller owns the block.
- * @returns CLAIMED, or the order of the node that made it fail: `k` itself when the node was not
- *   0 (taken, or partly occupied), or the order of an OCC ancestor (the caller can skip the whole
- *   subtree of that ancestor). A failed claim leaves the tree as it found it.
- */
-export function claim(tree: Int32Array, off: Int32Array, maxOrder: number, k: number, b: number): number {
-  if (Atomics.compareExchange(tree, off[k] + b, 0, OCC) !== 0) return k;
-  let i = b;
-  for (let j = k; j < maxOrder; j++) {
-    const side = i & 1;
-    i >>= 1;
-    const p = off[j + 1] + i;
-    const occ = OCC_L << side;
-    const both = occ | (COAL_L << side);
-    for (;;) {
-      const old = Atomics.load(tree, p);
-      if ((old & OCC) !== 0) {
-        release(tree, off, k, b, j);
-        return j + 1;
-      }
-      if ((old & both) === occ) break;
-      if (Atomics.compareExchange(tree, p, old, (old & ~both) | occ) === old) break;
-    }
-  }
-  return CLAIMED;
+/** `off[k]`: index of the first node of order k; `off[maxOrder + 1]` is the node count. */
+function levelOffsets(shape: TreeShape): Int32Array {
+  const off = new Int32Array(shape.maxOrder + 2);
+  for (let k = 0; k <= shape.maxOrder; k++) off[k + 1] = off[k] + shape.roots * 2 ** (shape.maxOrder - k);
+  return off;
 }
 
-/**
- * Releases the claimed block `b` of order `k` (its node is OCC) and clears the marks it left in
- * its ancestors of orders k+1..top, merging it with free buddies. `top` is maxOrder for a free,
- * or the order just below the OCC ancestor that made a claim fail.
- */
-export function release(tree: Int32Array, off: Int32Array, k: number, b: number, top: number): void {
-  let i = b;
-  for (let j = k; j < top; j++) {
-    const side = i & 1;
-    i >>= 1;
-    const old = Atomics.or(tree, off[j + 1] + i, COAL_L << side);
-    const other = side ^ 1;
-    if ((old & ((OCC_L | COAL_L) << other)) === OCC_L << other) break;
+/** The paper's tree: one Int32 word per node. */
+export class NodeTree implements Tree {
+  readonly words: Int32Array;
+  private readonly maxOrder: number;
+  private readonly off: Int32Array;
+  /** Blocks of each order lying wholly inside the managed pages. */
+  private readonly blocks: Int32Array;
+
+  /** Words a tree of this shape needs. */
+  static wordCount(shape: TreeShape): number {
+    return levelOffsets(shape)[shape.maxOrder + 1];
   }
-  Atomics.compareExchange(tree, off[k] + b, OCC, 0);
-  i = b;
-  for (let j = k; j < top; j++) {
-    const side = i & 1;
-    i >>= 1;
-    const p = off[j + 1] + i;
-    const coal = COAL_L << side;
-    const clear = ~((OCC_L << side) | coal);
-    let now = 0;
+
+  constructor(words: Int32Array, shape: TreeShape) {
+    this.words = words;
+    this.maxOrder = shape.maxOrder;
+    this.off = levelOffsets(shape);
+    this.blocks = new Int32Array(shape.maxOrder + 1);
+    for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
+  }
+
+  scan(k: number, start: number): number {
+    const tree = this.words;
+    const first = this.off[k];
+    const end = this.blocks[k];
+    let b = start;
+    let wrapped = false;
     for (;;) {
-      const old = Atomics.load(tree, p);
-      if ((old & coal) === 0) return;
-      now = old & clear;
-      if (Atomics.compareExchange(tree, p, old, now) === old) break;
+      if (b >= end) {
+        if (wrapped || start === 0) return -1;
+        wrapped = true;
+        b = 0;
+      }
+      if (wrapped && b >= start) return -1;
+      if ((Atomics.load(tree, first + b) & STATE) !== 0) {
+        b++;
+        continue;
+      }
+      const failed = this.claim(k, b);
+      if (failed === CLAIMED) return b;
+      const skip = failed - k;
+      b = ((b >>> skip) + 1) << skip;
     }
-    if ((now & (OCC_L << (side ^ 1))) !== 0) return;
+  }
+
+  claim(k: number, b: number): number {
+    const tree = this.words;
+    const off = this.off;
+    const n = off[k] + b;
+    let old = Atomics.load(tree, n);
+    for (;;) {
+      if ((old & STATE) !== 0) return k;
+      const seen = Atomics.compareExchange(tree, n, old, (old + TAG) | OCC | 0);
+      if (seen === old) break;
+      old = seen;
+    }
+    let i = b;
+    for (let j = k; j < this.maxOrder; j++) {
+      const side = i & 1;
+      i >>= 1;
+      const p = off[j + 1] + i;
+      const occ = OCC_L << side;
+      const both = occ | (COAL_L << side);
+      old = Atomics.load(tree, p);
+      for (;;) {
+        if ((old & OCC) !== 0) {
+          this.releaseFrom(k, b, true);
+          return j + 1;
+        }
+        if ((old & both) === occ) break;
+        const seen = Atomics.compareExchange(tree, p, old, (((old & ~both) | occ) + TAG) | 0);
+        if (seen === old) break;
+        old = seen;
+      }
+    }
+    return CLAIMED;
+  }
+
+  release(k: number, b: number): void {
+    this.releaseFrom(k, b, false);
+  }
+
+  isEmpty(k: number, b: number): boolean {
+    return (Atomics.load(this.words, this.off[k] + b) & STATE) === 0;
+  }
+
+  sameState(i: number, expected: number): boolean {
+    return (Atomics.load(this.words, i) & STATE) === (expected & STATE);
+  }
+
+  /**
+   * Releases claimed block b of order k, clearing the marks above it as far as they stand for
+   * nothing else. For a failed claim (`rollback`) the COAL climb stops below an OCC ancestor,
+   * never marking it (see "Rollback" above).
+   */
+  private releaseFrom(k: number, b: number, rollback: boolean): void {
+    const tree = this.words;
+    const off = this.off;
+    const top = this.maxOrder;
+    let i = b;
+    for (let j = k; j < top; j++) {
+      const side = i & 1;
+      i >>= 1;
+      const p = off[j + 1] + i;
+      const coal = COAL_L << side;
+      let old = 0;
+      if (rollback) {
+        old = Atomics.load(tree, p);
+        for (;;) {
+          if ((old & OCC) !== 0) break;
+          const seen = Atomics.compareExchange(tree, p, old, old | coal);
+          if (seen === old) break;
+          old = seen;
+        }
+        if ((old & OCC) !== 0) break;
+      } else {
+        old = Atomics.or(tree, p, coal);
+      }
+      const other = side ^ 1;
+      if ((old & ((OCC_L | COAL_L) << other)) === OCC_L << other) break;
+    }
+    const n = off[k] + b;
+    let mine = Atomics.load(tree, n);
+    for (;;) {
+      const seen = Atomics.compareExchange(tree, n, mine, mine & ~OCC);
+      if (seen === mine) break;
+      mine = seen;
+    }
+    i = b;
+    for (let j = k; j < top; j++) {
+      const child = off[j] + i;
+      const side = i & 1;
+      i >>= 1;
+      const p = off[j + 1] + i;
+      const coal = COAL_L << side;
+      const clear = ~((OCC_L << side) | coal);
+      let now = 0;
+      let old = Atomics.load(tree, p);
+      for (;;) {
+        if ((old & coal) === 0) return;
+        // The child must still be empty: after a failed CAS the COAL bit may be a later
+        // release's, of a block claimed (and still held) since this release emptied the child.
+        if ((Atomics.load(tree, child) & STATE) !== 0) return;
+        now = old & clear;
+        const seen = Atomics.compareExchange(tree, p, old, now);
+        if (seen === old) break;
+        old = seen;
+      }
+      if ((now & (OCC_L << (side ^ 1))) !== 0) return;
+    }
   }
 }

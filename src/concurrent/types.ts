@@ -17,9 +17,15 @@ export interface ConcurrentBuddyOptions extends ConcurrentHandleOptions {
   /** Bytes per page: a power of two (default 4096). */
   pageSize?: number;
   /**
-   * Largest block order, 0..30: a block of order k is `pageSize * 2^k` bytes. Every allocation
-   * climbs the tree up to this order, so a smaller value is faster. Default: the largest order
-   * that fits in `size`, at most 20.
+   * Largest block order: a block of order k is `pageSize * 2^k` bytes. At most 30, and at most
+   * ceil(log2(pages)) (one top block covering the memory). Every allocation climbs the tree up to
+   * this order, so a smaller value is faster. Default: the largest order that fits in `size`, at
+   * most 20.
    */
   maxOrder?: number;
+  /**
+   * Tree layout: "packed" (default; several levels per 32-bit word, the paper's multi-level
+   * variant, fewer atomic operations per call) or "node" (the paper's one node per word).
+   */
+  variant?: "packed" | "node";
 }

@@ -31,7 +31,9 @@ describe("ConcurrentBuddy.create", () => {
       { size: 4096, threadId: 2 ** 31 },
       { size: 4096, threadId: 0.5 },
       { size: 2 ** 28, pageSize: 1 },
-      { size: 4096, maxOrder: 30 },
+      { size: 4096, maxOrder: 1 },
+      { size: 4096 * 5, maxOrder: 4 },
+      { size: 4096, variant: "bits" },
     ];
     for (const options of bad) {
       expect(
@@ -47,6 +49,7 @@ describe("ConcurrentBuddy.create", () => {
     expect([...a.freeBlocks()]).toEqual([{ address: 0, order: 10 }]);
     expect(ConcurrentBuddy.create({ size: 2 ** 24, pageSize: 1 }).maxOrder).toBe(20);
     expect(ConcurrentBuddy.create({ size: 3 * 4096 }).maxOrder).toBe(1);
+    expect(ConcurrentBuddy.create({ size: 5 * 4096, maxOrder: 3 }).roots).toBe(1);
     const s = a.stats();
     expect(s.metadataBytes).toBe(a.buffer.byteLength);
     expect(s.metadataBytes).toBeLessThan(4096 + 64 + 1024 * 9 + 8);
@@ -106,24 +109,34 @@ describe("free and check", () => {
     expect(codeOf(() => a.free(-1))).toBe("INVALID_ARGUMENT");
   });
 
-  it("check() reports a damaged tree or order index as CORRUPT", () => {
-    const a = ConcurrentBuddy.create({ size: 4096 * 64, maxOrder: 6 });
-    const x = a.alloc(2)!;
-    a.check();
-    a.orderIndex[x / 4096] = 3;
-    expect(codeOf(() => a.check())).toBe("CORRUPT");
-    a.orderIndex[x / 4096] = 2;
-    a.check();
-    a.orderIndex[63] = 1;
-    expect(codeOf(() => a.check())).toBe("CORRUPT");
-    a.orderIndex[63] = 0;
-    const top = a.off[a.maxOrder];
-    const saved = a.tree[top];
-    a.tree[top] |= 8; // a coalescing bit left behind
-    expect(codeOf(() => a.check())).toBe("CORRUPT");
-    a.tree[top] = 0; // the root says "free" above an allocated block
-    expect(codeOf(() => a.check())).toBe("CORRUPT");
-    a.tree[top] = saved;
-    a.check();
-  });
+  for (const variant of ["packed", "node"] as const) {
+    it(`check() reports a damaged tree or order index as CORRUPT (${variant})`, () => {
+      const a = ConcurrentBuddy.create({ size: 4096 * 64, maxOrder: 6, variant });
+      expect(a.variant).toBe(variant);
+      const x = a.alloc(2)!;
+      a.check();
+      a.orderIndex[x / 4096] = 3;
+      expect(codeOf(() => a.check())).toBe("CORRUPT");
+      a.orderIndex[x / 4096] = 2;
+      a.check();
+      a.orderIndex[63] = 1;
+      expect(codeOf(() => a.check())).toBe("CORRUPT");
+      a.orderIndex[63] = 0;
+      a.orderIndex[62] = 3; // order 2 at page 62: runs past the end
+      expect(codeOf(() => a.check())).toBe("CORRUPT");
+      a.orderIndex[62] = 0;
+      const words = a.tree.words;
+      const top = words.length - 1;
+      const saved = words[top];
+      words[top] = 0; // the top word no longer shows the allocation
+      expect(codeOf(() => a.check())).toBe("CORRUPT");
+      words[top] = saved;
+      words[0] ^= 4;
+      expect(codeOf(() => a.check())).toBe("CORRUPT");
+      words[0] ^= 4;
+      a.check();
+      a.free(x);
+      a.check();
+    });
+  }
 });

@@ -16,6 +16,7 @@ interface Config {
   pageSize: number;
   pages: number;
   maxOrder: number;
+  variant: "packed" | "node";
 }
 
 type Op =
@@ -60,11 +61,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
 );
 
-const configArb: fc.Arbitrary<Config> = fc.record({
-  pageSize: fc.constantFrom(1, 16, 4096),
-  pages: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 64, 256, 257)),
-  maxOrder: fc.integer({ min: 0, max: 8 }),
-});
+const configArb: fc.Arbitrary<Config> = fc
+  .record({
+    pageSize: fc.constantFrom(1, 16, 4096),
+    pages: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 64, 256, 257)),
+    maxOrder: fc.integer({ min: 0, max: 8 }),
+    variant: fc.constantFrom("packed" as const, "node" as const),
+  })
+  // The top block may not exceed the memory rounded up to a power of two.
+  .map((c) => ({ ...c, maxOrder: Math.min(c.maxOrder, Math.ceil(Math.log2(c.pages))) }));
 
 class Model {
   /** Start page of the live block owning each page, -1 when free. */
@@ -163,7 +168,9 @@ function run(cfg: Config, ops: Op[]): void {
     size: cfg.pages * cfg.pageSize,
     pageSize: cfg.pageSize,
     maxOrder: cfg.maxOrder,
+    variant: cfg.variant,
   });
+  expect(first.variant).toBe(cfg.variant);
   const handles = [first];
   let a = first;
   const m = new Model(cfg);
@@ -263,12 +270,14 @@ describe("ConcurrentBuddy against a page model (one thread)", () => {
     );
   });
 
-  it("fills the memory with single pages, then frees it all", () => {
-    const cfg = { pageSize: 16, pages: 200, maxOrder: 5 };
-    const ops: Op[] = [
-      ...Array.from({ length: 210 }, () => ({ kind: "alloc" as const, count: 1 })),
-      ...Array.from({ length: 200 }, (_, i) => ({ kind: "free" as const, pick: i * 7 })),
-    ];
-    run(cfg, ops);
-  });
+  for (const variant of ["packed", "node"] as const) {
+    it(`fills the memory with single pages, then frees it all (${variant})`, () => {
+      const cfg = { pageSize: 16, pages: 200, maxOrder: 5, variant };
+      const ops: Op[] = [
+        ...Array.from({ length: 210 }, () => ({ kind: "alloc" as const, count: 1 })),
+        ...Array.from({ length: 200 }, (_, i) => ({ kind: "free" as const, pick: i * 7 })),
+      ];
+      run(cfg, ops);
+    });
+  }
 });

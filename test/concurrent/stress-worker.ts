@@ -9,6 +9,9 @@
  *   overlap of two live blocks breaks one of those checks.
  * - "fixed": the same with every block of order `order`; the test sizes the budgets so that a
  *   block of that order is always free, so a null is a spurious failure.
+ * - "hammer": the same random mix without data, as fast as possible: instead of patterns, each
+ *   page of a block is claimed in a shared owner table with a CAS 0 -> worker+1 (a CAS that
+ *   fails means another live block holds the page) and given back with a CAS before the free.
  * - "free-list": free each address of `addresses`, counting NOT_ALLOCATED rejections (two
  *   workers free the same list: every block must be freed exactly once).
  *
@@ -18,7 +21,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { AllocError, ConcurrentBuddy } from "../../src/index.js";
 
 export interface Job {
-  kind: "random" | "fixed" | "free-list";
+  kind: "random" | "fixed" | "free-list" | "hammer" | "hammer-fixed";
   buffer: SharedArrayBuffer;
   data: SharedArrayBuffer;
   /** Starts the workers together: each adds 1 to word 0, then spins until it reaches `workers`. */
@@ -47,6 +50,9 @@ export interface Report {
 const job = workerData as Job;
 const a = ConcurrentBuddy.attach(job.buffer, job.threadId === undefined ? {} : { threadId: job.threadId });
 const words = new Int32Array(job.data);
+/** The hammer's owner table: one word per page. */
+const owners = words;
+const hammer = job.kind === "hammer" || job.kind === "hammer-fixed";
 const wordsPerPage = a.pageSize / 4;
 const report: Report = { allocs: 0, frees: 0, nulls: 0, rejected: 0, failures: [], ms: 0 };
 
@@ -79,6 +85,18 @@ function take(address: number | null, order: number): void {
     fail(`block ${address} of order ${order} is misaligned or out of range`);
   }
   const mark = ((job.worker + 1) << 22) | (serial++ & 0x3fffff);
+  if (hammer) {
+    const first = address / a.pageSize;
+    for (let p = first; p < first + 2 ** order; p++) {
+      const other = Atomics.compareExchange(owners, p, 0, job.worker + 1);
+      if (other !== 0)
+        fail(`new block ${address} (order ${order}): page ${p} is held by worker ${other - 1}`);
+    }
+    held.push(address);
+    heldOrder.push(order);
+    heldMark.push(mark);
+    return;
+  }
   for (let w = start; w < end; w++) {
     if (words[w] !== 0) {
       fail(`new block ${address} (order ${order}) word ${w} holds ${words[w]}: still in use`);
@@ -93,15 +111,24 @@ function take(address: number | null, order: number): void {
 
 function drop(i: number): void {
   const address = held[i];
-  const start = address / 4;
-  const end = start + wordsPerPage * 2 ** heldOrder[i];
-  for (let w = start; w < end; w++) {
-    if (words[w] !== heldMark[i]) {
-      fail(`block ${address} word ${w} holds ${words[w]}, not ${heldMark[i]}: overlapped`);
-      break;
+  if (hammer) {
+    const first = address / a.pageSize;
+    for (let p = first; p < first + 2 ** heldOrder[i]; p++) {
+      if (Atomics.compareExchange(owners, p, job.worker + 1, 0) !== job.worker + 1) {
+        fail(`block ${address}: page ${p} was taken from worker ${job.worker} while live`);
+      }
     }
+  } else {
+    const start = address / 4;
+    const end = start + wordsPerPage * 2 ** heldOrder[i];
+    for (let w = start; w < end; w++) {
+      if (words[w] !== heldMark[i]) {
+        fail(`block ${address} word ${w} holds ${words[w]}, not ${heldMark[i]}: overlapped`);
+        break;
+      }
+    }
+    for (let w = start; w < end; w++) words[w] = 0;
   }
-  for (let w = start; w < end; w++) words[w] = 0;
   a.free(address);
   report.frees++;
   const last = held.length - 1;
@@ -140,7 +167,11 @@ try {
   } else {
     for (let op = 0; op < job.ops; op++) {
       if (held.length < job.budget && (held.length === 0 || random() < 0.55)) {
-        const order = job.kind === "fixed" ? job.order : randomOrder();
+        const order = job.kind === "fixed" || job.kind === "hammer-fixed" ? job.order : randomOrder();
+        if (hammer) {
+          take(a.allocOrder(order), order);
+          continue;
+        }
         if (random() < 0.5) take(a.allocOrder(order), order);
         else {
           const count = 2 ** order - (order > 0 ? Math.floor(random() * 2 ** (order - 1)) : 0);

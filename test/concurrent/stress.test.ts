@@ -58,10 +58,10 @@ function expectWhole(a: ConcurrentBuddy): void {
   expect([...a.allocatedBlocks()]).toEqual([]);
 }
 
-describe("ConcurrentBuddy with worker threads", () => {
+describe.each(["packed", "node"] as const)("ConcurrentBuddy (%s tree) with worker threads", (variant) => {
   it("random alloc/free by 4 workers: no two live blocks overlap, memory whole afterwards", async () => {
     // 1000 pages of 64 bytes: 4 trees of order 8, the last one partly phantom.
-    const a = ConcurrentBuddy.create({ size: 64 * 1000, pageSize: 64, maxOrder: 8 });
+    const a = ConcurrentBuddy.create({ size: 64 * 1000, pageSize: 64, maxOrder: 8, variant });
     const data = new SharedArrayBuffer(a.size);
     const reports = await runWorkers(
       [0, 1, 2, 3].map((w) => ({
@@ -82,21 +82,50 @@ describe("ConcurrentBuddy with worker threads", () => {
     expect(new Int32Array(data).every((w) => w === 0)).toBe(true);
   });
 
-  it("workers on a tiny tree (one root of order 4) with explicit thread ids", async () => {
-    const a = ConcurrentBuddy.create({ size: 16 * 16, pageSize: 16, maxOrder: 4, threadId: 9 });
-    const data = new SharedArrayBuffer(a.size);
+  // Small trees: the workers keep meeting in the same words. 16 pages is one word of the packed
+  // tree; 128 pages with maxOrder 7 makes it climb into a second tier (the COAL protocol).
+  for (const { pages, maxOrder, budget } of [
+    { pages: 16, maxOrder: 4, budget: 4 },
+    { pages: 128, maxOrder: 7, budget: 6 },
+  ]) {
+    it(`3 workers on a small tree (${pages} pages, maxOrder ${maxOrder}) with explicit thread ids`, async () => {
+      const a = ConcurrentBuddy.create({ size: 16 * pages, pageSize: 16, maxOrder, threadId: 9, variant });
+      const data = new SharedArrayBuffer(a.size);
+      const reports = await runWorkers(
+        [0, 1, 2].map((w) => ({
+          ...baseJob(a, w),
+          data,
+          threadId: w * 7,
+          ops: 40_000,
+          budget,
+          maxRequestOrder: maxOrder - 1,
+        })),
+      );
+      for (const r of reports) expect(r.failures).toEqual([]);
+      expectWhole(a);
+    });
+  }
+
+  // The hammer: no data, only allocator calls, 4 workers on 2 cores (preempted mid-call), many
+  // tiers, and every page of every block taken in an owner table with a CAS.
+  it("4 workers hammering a 3-tier tree: no page is ever held by two live blocks", async () => {
+    const a = ConcurrentBuddy.create({ size: 4 * 512, pageSize: 4, maxOrder: 9, variant });
+    const owners = new SharedArrayBuffer(4 * a.pages);
     const reports = await runWorkers(
-      [0, 1, 2].map((w) => ({
+      [0, 1, 2, 3].map((w) => ({
         ...baseJob(a, w),
-        data,
-        threadId: w * 7,
-        ops: 30_000,
-        budget: 4,
-        maxRequestOrder: 3,
+        kind: "hammer" as const,
+        data: owners,
+        ops: 400_000,
+        budget: 16,
+        maxRequestOrder: 7,
       })),
     );
     for (const r of reports) expect(r.failures).toEqual([]);
+    if (process.env.STRESS_LOG)
+      console.log(reports.map((r) => `${r.allocs} allocs ${r.nulls} nulls ${r.ms.toFixed(0)} ms`));
     expectWhole(a);
+    expect(new Int32Array(owners).every((w) => w === 0)).toBe(true);
   });
 
   // Without the certified rescan, the order-1 case returns a few spurious nulls per run.
@@ -105,7 +134,7 @@ describe("ConcurrentBuddy with worker threads", () => {
     { pages: 1024, order: 0, workers: 4 },
   ]) {
     it(`order-${order} blocks, ${workers} workers, budgets that fill the memory exactly: never a null`, async () => {
-      const a = ConcurrentBuddy.create({ size: 16 * pages, pageSize: 16, maxOrder: 10 });
+      const a = ConcurrentBuddy.create({ size: 16 * pages, pageSize: 16, maxOrder: 10, variant });
       const data = new SharedArrayBuffer(a.size);
       const blocks = pages >> order;
       const reports = await runWorkers(
@@ -129,7 +158,7 @@ describe("ConcurrentBuddy with worker threads", () => {
   }
 
   it("two workers freeing the same blocks: each block is freed exactly once", async () => {
-    const a = ConcurrentBuddy.create({ size: 4096 * 512, maxOrder: 9 });
+    const a = ConcurrentBuddy.create({ size: 4096 * 512, maxOrder: 9, variant });
     const addresses: number[] = [];
     for (let i = 0; i < 200; i++) addresses.push(a.alloc(1 + (i % 3))!);
     const reports = await runWorkers(

@@ -1,0 +1,357 @@
+/**
+ * PackedTree: the paper's multi-level variant (NBBS "4lvl", which packs a 4-level bunch of nodes
+ * into one 64-bit word) fitted to JavaScript, where Atomics work on 32-bit words (BigInt64 atomics
+ * would allocate a BigInt per operation). A claim or release then touches one word per bunch
+ * instead of one per level: every Atomics call costs about as much as a CAS in V8, so this is
+ * what makes a climb cheap.
+ *
+ * Bunches ("tiers"). Tier 0 covers orders 0..4 (5 levels, 31 one-bit nodes per word); each next
+ * tier covers 2 orders (5..6, 7..8, ...), the top one ending at maxOrder. A word of tier t holds
+ * the bunch rooted at one block of order hi(t); words of a tier are contiguous, by block index.
+ * Inside a word, nodes are numbered like a heap: position 1 is the bunch root, the node of
+ * order k with block index b sits at 2^d + (b mod 2^d) with d = hi(t) - k.
+ *
+ * Bit layout of a word:
+ *   tier 0:  bit pos-1 for every position (1..31): the node is unavailable
+ *   tier t>0, bits 0..10 (state):
+ *     an inner position (above the bunch's bottom order, when it has 2): bit 0, as in tier 0
+ *     bottom positions ("leaves", order lo(t)): a 5-bit field each, at base = (#inner) + 5 *
+ *     (leaf number): +0 OCC (claimed as a whole, or inside a claimed inner node of this word),
+ *     +1 OCC_L / +2 OCC_R (the left/right child bunch in tier t-1 is not empty), +3 COAL_L /
+ *     +4 COAL_R (a release is clearing that child's mark)
+ *   tier t>0, bits 11..31: TAG, a counter every claim adds 1 to when it writes the word
+ * A one-bit node is set iff it, a node above it or a node below it in the word is occupied; a
+ * leaf field is 0 iff nothing in or above it is claimed and its child bunches are empty. Upper
+ * tiers have 2 levels, not 3 or 4, to leave 21 bits for the tag (see "Release").
+ *
+ * Claim: one CAS on the block's own word sets its bit, its descendants' and its ancestors' in the
+ * word; then, per tier above, the leaf over the bunch root gets OCC_side set and COAL_side cleared
+ * (a no-op CAS is only read, as in NodeTree); a leaf with OCC fails the claim, which is rolled
+ * back like a release that never marks an OCC leaf (see NodeTree on rollbacks).
+ *
+ * Release: before any CAS that clears occupancy in a word (the block's own, then each leaf whose
+ * child bunch became empty), the release ORs COAL_side into the parent tier's leaf above that
+ * word; it clears a leaf's OCC_side only while COAL_side is still set (a claim in between clears
+ * it and keeps the mark) and the child bunch's root is still clear, with a CAS that the tag makes
+ * fail if any claim wrote the word since it was read (NodeTree explains both). Marking before
+ * every such CAS, not once per free as the paper does, makes an ABA on the block's own word
+ * harmless: whoever restored the word had re-set the mark first. Marks a release sets but does
+ * not consume stay, always next to an OCC_side bit (COAL implies OCC), and the next claim or
+ * release through that leaf clears them; they never hide a free block.
+ */
+import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
+
+/** Field offsets inside a leaf field. */
+const F_OCC_L = 2;
+const F_COAL_L = 8;
+const FIELD = 31;
+/** One unit of an upper tier's tag, and the state bits below it. */
+const TAG = 1 << 11;
+const UPPER_STATE = TAG - 1;
+
+interface Tiers {
+  lo: Int32Array;
+  hi: Int32Array;
+  /** First word of each tier; woff[count] is the word count. */
+  woff: Int32Array;
+  count: number;
+}
+
+function tiersOf(shape: TreeShape): Tiers {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let first = 0; first <= shape.maxOrder; ) {
+    const last = Math.min(first + (first === 0 ? 4 : 1), shape.maxOrder);
+    lo.push(first);
+    hi.push(last);
+    first = last + 1;
+  }
+  const woff = new Int32Array(lo.length + 1);
+  for (let t = 0; t < lo.length; t++) woff[t + 1] = woff[t] + shape.roots * 2 ** (shape.maxOrder - hi[t]);
+  return { lo: Int32Array.from(lo), hi: Int32Array.from(hi), woff, count: lo.length };
+}
+
+/** Several tree levels per Int32 word (see the top of this file). */
+export class PackedTree implements Tree {
+  readonly words: Int32Array;
+  private readonly tiers: number;
+  private readonly lo: Int32Array;
+  private readonly hi: Int32Array;
+  private readonly woff: Int32Array;
+  /** Per order: tier, and depth below the tier's top order. */
+  private readonly tierOf: Int32Array;
+  private readonly depthOf: Int32Array;
+  private readonly blocks: Int32Array;
+  /** Per (tier << 5 | position): own bit (a leaf's OCC), bits that must be 0 to claim, own and
+   * descendants' bits, strict ancestors' bits, leaf field base (-1 for one-bit nodes). */
+  private readonly own = new Int32Array(32 * 16);
+  private readonly avail = new Int32Array(32 * 16);
+  private readonly down = new Int32Array(32 * 16);
+  private readonly up = new Int32Array(32 * 16);
+  private readonly shift = new Int32Array(32 * 16).fill(-1);
+  /** Per tier: every COAL bit of its words. */
+  private readonly coalMask: Int32Array;
+
+  /** Words a tree of this shape needs. */
+  static wordCount(shape: TreeShape): number {
+    const t = tiersOf(shape);
+    return t.woff[t.count];
+  }
+
+  constructor(words: Int32Array, shape: TreeShape) {
+    this.words = words;
+    const { lo, hi, woff, count } = tiersOf(shape);
+    this.tiers = count;
+    this.lo = lo;
+    this.hi = hi;
+    this.woff = woff;
+    this.tierOf = new Int32Array(shape.maxOrder + 1);
+    this.depthOf = new Int32Array(shape.maxOrder + 1);
+    this.blocks = new Int32Array(shape.maxOrder + 1);
+    this.coalMask = new Int32Array(count);
+    for (let t = 0; t < count; t++) {
+      for (let k = lo[t]; k <= hi[t]; k++) {
+        this.tierOf[k] = t;
+        this.depthOf[k] = hi[t] - k;
+      }
+      this.buildTables(t, hi[t] - lo[t] + 1);
+    }
+    for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
+  }
+
+  scan(k: number, start: number): number {
+    const words = this.words;
+    const end = this.blocks[k];
+    const t = this.tierOf[k];
+    const d = this.depthOf[k];
+    const perWord = 1 << d;
+    const first = this.woff[t];
+    const fields = t > 0 && k === this.lo[t];
+    const tb = (t << 5) | perWord;
+    const avail = this.avail;
+    let b = start;
+    let wrapped = false;
+    for (;;) {
+      if (b >= end) {
+        if (wrapped || start === 0) return -1;
+        wrapped = true;
+        b = 0;
+      }
+      if (wrapped && b >= start) return -1;
+      const v = Atomics.load(words, first + (b >>> d));
+      const j0 = b & (perWord - 1);
+      let j = -1;
+      if (fields) {
+        for (let x = j0; x < perWord; x++) {
+          if ((v & avail[tb + x]) === 0) {
+            j = x;
+            break;
+          }
+        }
+      } else {
+        const free = (~v >>> (perWord - 1)) & ((1 << perWord) - 1) & (-1 << j0);
+        if (free !== 0) j = 31 - Math.clz32(free & -free);
+      }
+      if (j < 0) {
+        b = (b | (perWord - 1)) + 1;
+        continue;
+      }
+      const cand = b - j0 + j;
+      if (cand >= end) {
+        b = end;
+        continue;
+      }
+      if (wrapped && cand >= start) return -1;
+      const failed = this.claim(k, cand);
+      if (failed === CLAIMED) return cand;
+      if (failed === k) {
+        b = cand + 1;
+      } else {
+        const skip = failed - k;
+        b = ((cand >>> skip) + 1) << skip;
+      }
+    }
+  }
+
+  claim(k: number, b: number): number {
+    const words = this.words;
+    const t = this.tierOf[k];
+    const d = this.depthOf[k];
+    let w = this.woff[t] + (b >>> d);
+    let q = (t << 5) | (1 << d) | (b & ((1 << d) - 1));
+    const set = this.down[q] | this.up[q];
+    const tag = t > 0 ? TAG : 0;
+    let old = Atomics.load(words, w);
+    for (;;) {
+      if ((old & this.avail[q]) !== 0) return k;
+      const seen = Atomics.compareExchange(words, w, old, ((old | set) + tag) | 0);
+      if (seen === old) break;
+      old = seen;
+    }
+    let root = b >>> d;
+    for (let u = t + 1; u < this.tiers; u++) {
+      const side = root & 1;
+      const leaf = root >>> 1;
+      const du = this.hi[u] - this.lo[u];
+      w = this.woff[u] + (leaf >>> du);
+      q = (u << 5) | (1 << du) | (leaf & ((1 << du) - 1));
+      const s = this.shift[q];
+      const coal = (F_COAL_L << side) << s;
+      const mark = ((F_OCC_L << side) << s) | this.up[q];
+      const own = this.own[q];
+      old = Atomics.load(words, w);
+      for (;;) {
+        if ((old & own) !== 0) {
+          this.releaseFrom(k, b, true);
+          return this.lo[u];
+        }
+        const now = (old | mark) & ~coal;
+        if (now === old) break;
+        const seen = Atomics.compareExchange(words, w, old, (now + TAG) | 0);
+        if (seen === old) break;
+        old = seen;
+      }
+      root = leaf >>> du;
+    }
+    return CLAIMED;
+  }
+
+  release(k: number, b: number): void {
+    this.releaseFrom(k, b, false);
+  }
+
+  isEmpty(k: number, b: number): boolean {
+    const t = this.tierOf[k];
+    const d = this.depthOf[k];
+    const q = (t << 5) | (1 << d) | (b & ((1 << d) - 1));
+    return (Atomics.load(this.words, this.woff[t] + (b >>> d)) & this.avail[q]) === 0;
+  }
+
+  sameState(i: number, expected: number): boolean {
+    let actual = Atomics.load(this.words, i);
+    if (i >= this.woff[1]) {
+      actual &= UPPER_STATE;
+      expected &= UPPER_STATE;
+    }
+    if (actual === expected) return true;
+    let t = 0;
+    while (i >= this.woff[t + 1]) t++;
+    const coal = this.coalMask[t];
+    // Only leftover COAL bits may differ, and each only beside its OCC bit (COAL implies OCC).
+    return (actual & ~coal) === expected && (((actual & coal) >>> 2) & ~actual) === 0;
+  }
+
+  /**
+   * Releases claimed block b of order k and clears the marks above it as far as they stand for
+   * nothing else. For a failed claim (`rollback`) a mark never goes into an OCC leaf (the refusing
+   * block's); the clearing climb is not bounded there (see NodeTree.releaseFrom).
+   */
+  private releaseFrom(k: number, b: number, rollback: boolean): void {
+    const words = this.words;
+    const top = this.tiers - 1;
+    const t = this.tierOf[k];
+    const d = this.depthOf[k];
+    const tb = t << 5;
+    const pos = (1 << d) | (b & ((1 << d) - 1));
+    let w = this.woff[t] + (b >>> d);
+    let root = b >>> d;
+    let empty = false;
+    let old = Atomics.load(words, w);
+    for (;;) {
+      let now = old & ~this.down[tb | pos];
+      let p = pos;
+      while (p > 1 && (now & this.avail[tb | (p ^ 1)]) === 0) {
+        p >>= 1;
+        now &= ~this.own[tb | p];
+      }
+      empty = p === 1;
+      if (t < top) this.markAbove(t + 1, root, rollback);
+      const seen = Atomics.compareExchange(words, w, old, now);
+      if (seen === old) break;
+      old = seen;
+    }
+    for (let u = t + 1; empty && u <= top; u++) {
+      const child = w;
+      const childRoot = this.avail[((u - 1) << 5) | 1];
+      const side = root & 1;
+      const leaf = root >>> 1;
+      const du = this.hi[u] - this.lo[u];
+      const ub = u << 5;
+      const lp = (1 << du) | (leaf & ((1 << du) - 1));
+      const s = this.shift[ub | lp];
+      const coal = (F_COAL_L << side) << s;
+      const clear = ~(((F_OCC_L << side) << s) | coal);
+      w = this.woff[u] + (leaf >>> du);
+      root = leaf >>> du;
+      old = Atomics.load(words, w);
+      for (;;) {
+        if ((old & coal) === 0) return;
+        // The child bunch must still be empty (see NodeTree: a retry may otherwise take a later
+        // release's COAL bit for its own).
+        if ((Atomics.load(words, child) & childRoot) !== 0) return;
+        let now = old & clear;
+        let p = lp;
+        if ((now & this.avail[ub | p]) === 0) {
+          while (p > 1 && (now & this.avail[ub | (p ^ 1)]) === 0) {
+            p >>= 1;
+            now &= ~this.own[ub | p];
+          }
+        }
+        empty = p === 1 && (now & this.avail[ub | lp]) === 0;
+        if (u < top) this.markAbove(u + 1, root, rollback);
+        const seen = Atomics.compareExchange(words, w, old, now);
+        if (seen === old) break;
+        old = seen;
+      }
+    }
+  }
+
+  /**
+   * Sets COAL_side in the tier-u leaf above `root`, the root block of a bunch of tier u-1; for a
+   * rollback, not if that leaf is claimed (OCC).
+   */
+  private markAbove(u: number, root: number, rollback: boolean): void {
+    const side = root & 1;
+    const leaf = root >>> 1;
+    const du = this.hi[u] - this.lo[u];
+    const q = (u << 5) | (1 << du) | (leaf & ((1 << du) - 1));
+    const w = this.woff[u] + (leaf >>> du);
+    const coal = (F_COAL_L << side) << this.shift[q];
+    if (!rollback) {
+      Atomics.or(this.words, w, coal);
+      return;
+    }
+    let old = Atomics.load(this.words, w);
+    for (;;) {
+      if ((old & this.own[q]) !== 0) return;
+      const seen = Atomics.compareExchange(this.words, w, old, old | coal);
+      if (seen === old) return;
+      old = seen;
+    }
+  }
+
+  /** Fills the per-position tables of tier t, whose bunches have `levels` levels. */
+  private buildTables(t: number, levels: number): void {
+    const leaves = 1 << (levels - 1);
+    const tb = t << 5;
+    for (let pos = 1; pos < 2 * leaves; pos++) {
+      if (t > 0 && pos >= leaves) {
+        const base = leaves - 1 + 5 * (pos - leaves);
+        this.own[tb | pos] = 1 << base;
+        this.avail[tb | pos] = FIELD << base;
+        this.shift[tb | pos] = base;
+        this.coalMask[t] |= (3 * F_COAL_L) << base;
+      } else {
+        this.own[tb | pos] = 1 << (pos - 1);
+        this.avail[tb | pos] = 1 << (pos - 1);
+      }
+    }
+    for (let pos = 2 * leaves - 1; pos >= 1; pos--) {
+      const children = pos < leaves ? this.down[tb | (2 * pos)] | this.down[tb | (2 * pos + 1)] : 0;
+      this.down[tb | pos] = this.own[tb | pos] | children;
+    }
+    for (let pos = 2; pos < 2 * leaves; pos++) {
+      this.up[tb | pos] = this.up[tb | (pos >> 1)] | this.own[tb | (pos >> 1)];
+    }
+  }
+}

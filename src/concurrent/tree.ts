@@ -1,0 +1,48 @@
+/**
+ * What ConcurrentBuddy needs from a tree variant: the lock-free claim/release protocol over Int32
+ * words of a SharedArrayBuffer, a level scan, and the two questions inspection asks. Two variants
+ * implement it: NodeTree (node-tree.ts, the paper's one node per word) and PackedTree
+ * (packed-tree.ts, several levels per word, the paper's multi-level variant fitted to 32 bits).
+ *
+ * Blocks are named (order k, index b): block b of order k covers pages b*2^k .. (b+1)*2^k - 1.
+ * A "claim" takes a block as a whole; it succeeds only if no part of the block and no block
+ * containing it is occupied. Both variants keep, per variant, the invariant that a claimed block
+ * never overlaps another claimed block, whatever the interleaving.
+ */
+
+/** What `claim` returns on success; any other value is the order of the node where it failed. */
+export const CLAIMED = -1;
+
+/** The geometry of a tree: pages, largest order, number of top blocks (roots). */
+export interface TreeShape {
+  maxOrder: number;
+  roots: number;
+  pages: number;
+}
+
+/** A tree variant bound to its words. */
+export interface Tree {
+  /** The words (a view of the SharedArrayBuffer, or scratch memory for `check`). */
+  readonly words: Int32Array;
+  /**
+   * Claims the first free block of order k at or after block `start`, wrapping once through
+   * blocks 0..floor(pages / 2^k) - 1.
+   * @returns the block index, or -1 when the scan found none (it may miss blocks freed meanwhile).
+   */
+  scan(k: number, start: number): number;
+  /**
+   * Claims block b of order k.
+   * @returns CLAIMED, or the order of the node that made it fail (k itself, or an occupied
+   *   ancestor's order: nothing below that ancestor can be claimed). A failure changes nothing.
+   */
+  claim(k: number, b: number): number;
+  /** Releases claimed block b of order k, merging it with free buddies. */
+  release(k: number, b: number): void;
+  /** True when no part of block (k, b) is occupied (meaningful when no block containing it is). */
+  isEmpty(k: number, b: number): boolean;
+  /**
+   * True when word i of this tree may stand for `expected`, word i of a tree rebuilt by claiming
+   * the same blocks in one thread (variants may leave harmless marks a rebuild does not make).
+   */
+  sameState(i: number, expected: number): boolean;
+}

@@ -1,0 +1,20 @@
+/** The tree variants a ConcurrentBuddy can be built on, by name and by header code. */
+import { NodeTree } from "./node-tree.js";
+import { PackedTree } from "./packed-tree.js";
+import type { Tree, TreeShape } from "./tree.js";
+
+/** Tree layouts: "packed" (several levels per word) or "node" (the paper's one node per word). */
+export type Variant = "packed" | "node";
+
+/** Header codes of the variants, index = code. */
+export const VARIANTS: readonly Variant[] = ["packed", "node"];
+
+/** Words of tree a variant needs for a shape. */
+export function wordCount(variant: Variant, shape: TreeShape): number {
+  return variant === "node" ? NodeTree.wordCount(shape) : PackedTree.wordCount(shape);
+}
+
+/** A tree of `variant` over `words`. */
+export function makeTree(variant: Variant, words: Int32Array, shape: TreeShape): Tree {
+  return variant === "node" ? new NodeTree(words, shape) : new PackedTree(words, shape);
+}
