@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --runs 5 --ops 5000000 --workload W1,W2 --peer ours,c]`: replays each
+ * `npm run bench:page [-- --runs 5 --ops 5000000 --workload W1,W2 --peer ours,c]`: replays each
  * workload on every peer, each JS run in a fresh child process, and prints one table per
  * workload (median / min / max ns per op over the runs) plus bench/results/latest.json.
  */
@@ -27,7 +27,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    "usage: npm run bench -- [--runs N] [--ops N] [--workload W1,W1-85,W2] [--peer ours,c,set-buddy,mempool]\n" +
+    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2] [--peer ours,c,set-buddy,mempool]\n" +
       "                        [--mempool-ops N] [--mempool-mib N] [--out FILE]",
   );
   process.exit(0);
