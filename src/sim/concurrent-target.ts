@@ -3,8 +3,8 @@
  * request of SIZE bytes takes the smallest block of whole pages that holds it. It keeps no tags.
  */
 import { ConcurrentBuddy } from "../concurrent/concurrent-buddy.js";
-import type { MapBlock, MapModel } from "../viz/types.js";
-import { orderFor, type SimTarget, type Usage, usageOf } from "./target.js";
+import type { MapModel } from "../viz/types.js";
+import { buddyMap, orderFor, type SimTarget, type Usage, usageOf } from "./target.js";
 
 /** Options of {@link concurrentTarget} when it makes the allocator itself. */
 export interface ConcurrentTargetOptions {
@@ -52,26 +52,7 @@ export function concurrentTarget(
       return usageOf(c.stats());
     },
     map(): MapModel {
-      const blocks: MapBlock[] = [];
-      for (const b of c.freeBlocks()) {
-        blocks.push({
-          address: b.address,
-          size: pageSize * 2 ** b.order,
-          free: true,
-          order: b.order,
-          tag: 0,
-        });
-      }
-      for (const b of c.allocatedBlocks()) {
-        blocks.push({
-          address: b.address,
-          size: pageSize * 2 ** b.order,
-          free: false,
-          order: b.order,
-          tag: 0,
-        });
-      }
-      return { start: 0, end: c.size, pageSize, blocks };
+      return buddyMap(c.freeBlocks(), c.allocatedBlocks(), pageSize, 0, c.size);
     },
     check(): void {
       c.check();

@@ -3,8 +3,8 @@
  * smallest block of whole pages that holds it (order ceil(log2(ceil(SIZE / pageSize)))).
  */
 import { BuddyAllocator } from "../page/buddy-allocator.js";
-import type { MapBlock, MapModel } from "../viz/types.js";
-import { orderFor, type SimTarget, type Usage, usageOf } from "./target.js";
+import type { MapModel } from "../viz/types.js";
+import { buddyMap, orderFor, type SimTarget, type Usage, usageOf } from "./target.js";
 
 /** Options of {@link pageTarget} when it makes the allocator itself. */
 export interface PageTargetOptions {
@@ -46,26 +46,7 @@ export function pageTarget(source: BuddyAllocator | PageTargetOptions): SimTarge
       return usageOf(a.stats());
     },
     map(): MapModel {
-      const blocks: MapBlock[] = [];
-      for (const b of a.freeBlocks()) {
-        blocks.push({
-          address: b.address,
-          size: pageSize * 2 ** b.order,
-          free: true,
-          order: b.order,
-          tag: 0,
-        });
-      }
-      for (const b of a.allocatedBlocks()) {
-        blocks.push({
-          address: b.address,
-          size: pageSize * 2 ** b.order,
-          free: false,
-          order: b.order,
-          tag: b.tag,
-        });
-      }
-      return { start, end, pageSize, blocks };
+      return buddyMap(a.freeBlocks(), a.allocatedBlocks(), pageSize, start, end);
     },
     check(): void {
       a.check();

@@ -2,7 +2,7 @@
  * The one small interface the simulator drives: allocate bytes, free an address, report usage and
  * draw a map. Adapters (page-target.ts, concurrent-target.ts, heap-target.ts) wrap each allocator.
  */
-import type { MapModel } from "../viz/types.js";
+import type { MapBlock, MapModel } from "../viz/types.js";
 
 /** Which allocator a target wraps. */
 export type TargetKind = "page" | "concurrent" | "heap";
@@ -72,4 +72,31 @@ export function orderFor(size: number, pageSize: number): number {
   let order = 31;
   while (2 ** order < pages) order++;
   return order;
+}
+
+/**
+ * The memory map of a buddy allocator's blocks (page or concurrent): free blocks and allocated
+ * ones (with their tags when the allocator keeps any), in the order the iterators give them.
+ */
+export function buddyMap(
+  freeBlocks: Iterable<{ address: number; order: number }>,
+  allocatedBlocks: Iterable<{ address: number; order: number; tag?: number }>,
+  pageSize: number,
+  start: number,
+  end: number,
+): MapModel {
+  const blocks: MapBlock[] = [];
+  for (const b of freeBlocks) {
+    blocks.push({ address: b.address, size: pageSize * 2 ** b.order, free: true, order: b.order, tag: 0 });
+  }
+  for (const b of allocatedBlocks) {
+    blocks.push({
+      address: b.address,
+      size: pageSize * 2 ** b.order,
+      free: false,
+      order: b.order,
+      tag: b.tag ?? 0,
+    });
+  }
+  return { start, end, pageSize, blocks };
 }
