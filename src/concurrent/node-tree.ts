@@ -21,38 +21,45 @@
  *
  * Invariants when no operation is in flight (what `check()` verifies, tags aside):
  * - A node is 0 (its whole block is free), exactly OCC (allocated; every node below it is 0), or
- *   carries OCC_L/OCC_R exactly for its non-zero children. No COAL bit is set anywhere.
- * While operations run, a node can carry stale OCC_side marks of a claim that will fail, or of a
+ *   carries OCC_L/OCC_R exactly for its non-zero children, and maybe leftover COAL bits, each
+ *   beside its OCC bit (COAL implies OCC).
+ * While operations run, a node can carry OCC_side marks of a claim that will fail, or of a
  * release that has not cleared them yet; such marks only ever hide free memory, never expose
  * allocated memory: a block is handed out only after its own CAS 0 -> OCC and a climb to the root
  * that met no OCC ancestor.
  *
  * Claim (alloc): CAS the node 0 -> OCC, then climb: in each ancestor set the child's OCC_side and
- * clear its COAL_side (telling a release that is clearing marks on this path to stop: the subtree
- * is occupied again); an ancestor with OCC means the block lies inside an allocated one, so the
- * claim is rolled back (a release, see below, whose COAL climb stops under the OCC node). Where
- * the ancestor already has
- * OCC_side set and COAL_side clear, the CAS would write the value it read: the climb only reads
- * it (the same atomic step as a no-op CAS, as in the paper's code), so shared upper nodes stay
- * read-mostly in every core's cache instead of being written by every allocation.
+ * clear its COAL_side (telling a release that is about to clear the mark that the subtree is
+ * occupied again), adding 1 to the tag; an ancestor with OCC means the block lies inside an
+ * allocated one, so the claim is released again (a rollback) and fails there. Where the ancestor
+ * already has OCC_side set and COAL_side clear, the CAS would write the value it read: the climb
+ * only reads it (the same atomic step as a no-op CAS, as in the paper's code), so shared upper
+ * nodes stay read-mostly in every core's cache instead of being written by every allocation.
  *
- * Release (free): (1) climb setting COAL_side, stopping above the first ancestor whose other side
- * is occupied and not itself coalescing (that ancestor stays occupied, nothing above changes);
- * (2) CAS the node OCC -> 0; (3) climb again clearing OCC_side|COAL_side as long as COAL_side is
- * still set (else a claim re-occupied the subtree), the child below is still 0 and the other side
- * is empty. The child test is not in the paper: without it, a release whose CAS failed can take a
- * COAL bit set by a later release (of a block claimed meanwhile under the same child, still
- * allocated) for its own and clear the mark of that live block, which a claim of the parent could
- * then overlap. A claim below marks the child before the parent, and writes the parent (COAL is
- * set there) adding 1 to its tag, so a new occupant that arrives between reading the child and the
- * CAS makes the CAS fail, even if a release then restored the parent's bits (an ABA the tag
- * exists for; it would take 2^27 claim writes to that node during one paused release to repeat).
- *
- * Rollback of a failed claim: the paper bounds it below the OCC ancestor that refused the claim.
- * But while the rolling-back thread is paused, that ancestor can be freed and its subtree reused,
- * and a release of a reusing block may stop its clearing climb below this rollback's marks,
- * leaving marks above them that only this rollback can clear. So the rollback's COAL climb stops
- * at an OCC node (never marking it) and its clearing climb is not bounded.
+ * Release (free): CAS the node OCC -> 0; then, while the node below was left empty: OR COAL_side
+ * into the parent, then CAS OCC_side|COAL_side away, but only while COAL_side is still set and
+ * the child still reads 0; stop where the parent's other side is occupied. This is the paper's
+ * protocol with three changes, each forced by an interleaving the controlled-schedule test
+ * (test/concurrent/interleave.test.ts) produced:
+ * - The child test. The paper marks COAL up the path first, then clears; a release whose CAS
+ *   failed re-reads the parent and may find COAL set by a later release of a block claimed
+ *   meanwhile under the same child and still allocated: it cleared that live block's mark, and a
+ *   claim of the parent could then overlap it. A release now clears a mark only while the child
+ *   it stands for is still empty.
+ * - The tag. Between reading the child and the CAS, a claim can occupy the child and a release
+ *   restore the parent's bits exactly (ABA). Every claim that writes a node adds 1 to its tag
+ *   (COAL set forces the claim to write), so that CAS fails; repeating the ABA would take 2^27
+ *   claim writes to one node while the release is paused.
+ * - Rollbacks are unbounded. The paper bounds a failed claim's release below the OCC ancestor
+ *   that refused it, but while the rolling-back thread is paused that ancestor can be freed and
+ *   its subtree reused, and releases of the new blocks can stop below this rollback's marks,
+ *   leaving marks above that nobody clears. A rollback now clears as far up as a free would; it
+ *   only never marks an OCC node.
+ * With the child test and the tag, COAL need not be marked up the whole path before the node is
+ *   cleared (the paper's first phase): a release marks each parent just before clearing it,
+ *   after the child became empty, which also drops the paper's "buddy is coalescing" rule. A mark
+ *   whose release stopped (a claim slipped in after the child test) stays until the next claim
+ *   or release through that node clears it.
  *
  * Scan: the nodes of an order are contiguous; a node reading 0 is claimed; a claim failing at an
  * OCC ancestor skips that ancestor's subtree.
@@ -112,11 +119,12 @@ export class NodeTree implements Tree {
         b = 0;
       }
       if (wrapped && b >= start) return -1;
-      if ((Atomics.load(tree, first + b) & STATE) !== 0) {
+      const v = Atomics.load(tree, first + b);
+      if ((v & STATE) !== 0) {
         b++;
         continue;
       }
-      const failed = this.claim(k, b);
+      const failed = this.claimFrom(k, b, v);
       if (failed === CLAIMED) return b;
       const skip = failed - k;
       b = ((b >>> skip) + 1) << skip;
@@ -124,10 +132,15 @@ export class NodeTree implements Tree {
   }
 
   claim(k: number, b: number): number {
+    return this.claimFrom(k, b, this.words[this.off[k] + b]);
+  }
+
+  /** `claim`, with `guess` as the first expected value of the node (a failed CAS corrects it). */
+  private claimFrom(k: number, b: number, guess: number): number {
     const tree = this.words;
     const off = this.off;
     const n = off[k] + b;
-    let old = Atomics.load(tree, n);
+    let old = guess;
     for (;;) {
       if ((old & STATE) !== 0) return k;
       const seen = Atomics.compareExchange(tree, n, old, (old + TAG) | OCC | 0);
@@ -165,61 +178,56 @@ export class NodeTree implements Tree {
   }
 
   sameState(i: number, expected: number): boolean {
-    return (Atomics.load(this.words, i) & STATE) === (expected & STATE);
+    const actual = Atomics.load(this.words, i) & STATE;
+    // Only leftover COAL bits may differ, each beside its OCC_side bit (COAL implies OCC).
+    const coal = actual & (COAL_L | (COAL_L << 1));
+    return (actual & ~coal) === (expected & STATE) && ((coal >>> 2) & ~actual) === 0;
   }
 
   /**
-   * Releases claimed block b of order k, clearing the marks above it as far as they stand for
-   * nothing else. For a failed claim (`rollback`) the COAL climb stops below an OCC ancestor,
-   * never marking it (see "Rollback" above).
+   * Releases claimed block b of order k: clears its OCC, then climbs while the node below was
+   * left empty: marks COAL_side in the parent and clears OCC_side|COAL_side there while the mark
+   * is still set and the child still 0 (see the top of this file). For a failed claim
+   * (`rollback`) no mark goes into an OCC node (the refusing block's), and nothing above it is
+   * touched.
    */
   private releaseFrom(k: number, b: number, rollback: boolean): void {
     const tree = this.words;
     const off = this.off;
-    const top = this.maxOrder;
-    let i = b;
-    for (let j = k; j < top; j++) {
-      const side = i & 1;
-      i >>= 1;
-      const p = off[j + 1] + i;
-      const coal = COAL_L << side;
-      let old = 0;
-      if (rollback) {
-        old = Atomics.load(tree, p);
-        for (;;) {
-          if ((old & OCC) !== 0) break;
-          const seen = Atomics.compareExchange(tree, p, old, old | coal);
-          if (seen === old) break;
-          old = seen;
-        }
-        if ((old & OCC) !== 0) break;
-      } else {
-        old = Atomics.or(tree, p, coal);
-      }
-      const other = side ^ 1;
-      if ((old & ((OCC_L | COAL_L) << other)) === OCC_L << other) break;
-    }
     const n = off[k] + b;
-    let mine = Atomics.load(tree, n);
+    // A plain read is only the CAS's first guess: a failed CAS returns the real value.
+    let mine = tree[n];
     for (;;) {
       const seen = Atomics.compareExchange(tree, n, mine, mine & ~OCC);
       if (seen === mine) break;
       mine = seen;
     }
-    i = b;
-    for (let j = k; j < top; j++) {
+    let i = b;
+    for (let j = k; j < this.maxOrder; j++) {
       const child = off[j] + i;
       const side = i & 1;
       i >>= 1;
       const p = off[j + 1] + i;
       const coal = COAL_L << side;
       const clear = ~((OCC_L << side) | coal);
+      let old = 0;
+      if (rollback) {
+        old = Atomics.load(tree, p);
+        for (;;) {
+          if ((old & OCC) !== 0) return;
+          const seen = Atomics.compareExchange(tree, p, old, old | coal);
+          if (seen === old) break;
+          old = seen;
+        }
+      } else {
+        Atomics.or(tree, p, coal);
+      }
+      old = Atomics.load(tree, p);
       let now = 0;
-      let old = Atomics.load(tree, p);
       for (;;) {
+        // A claim through this node cleared the mark: the child's subtree is occupied again.
         if ((old & coal) === 0) return;
-        // The child must still be empty: after a failed CAS the COAL bit may be a later
-        // release's, of a block claimed (and still held) since this release emptied the child.
+        // The child must still be empty (a retry may see a later release's mark).
         if ((Atomics.load(tree, child) & STATE) !== 0) return;
         now = old & clear;
         const seen = Atomics.compareExchange(tree, p, old, now);

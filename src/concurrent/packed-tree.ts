@@ -29,15 +29,17 @@
  * (a no-op CAS is only read, as in NodeTree); a leaf with OCC fails the claim, which is rolled
  * back like a release that never marks an OCC leaf (see NodeTree on rollbacks).
  *
- * Release: before any CAS that clears occupancy in a word (the block's own, then each leaf whose
- * child bunch became empty), the release ORs COAL_side into the parent tier's leaf above that
- * word; it clears a leaf's OCC_side only while COAL_side is still set (a claim in between clears
- * it and keeps the mark) and the child bunch's root is still clear, with a CAS that the tag makes
- * fail if any claim wrote the word since it was read (NodeTree explains both). Marking before
- * every such CAS, not once per free as the paper does, makes an ABA on the block's own word
- * harmless: whoever restored the word had re-set the mark first. Marks a release sets but does
- * not consume stay, always next to an OCC_side bit (COAL implies OCC), and the next claim or
- * release through that leaf clears them; they never hide a free block.
+ * Release: one CAS clears the block in its word (and the in-word ancestors left empty). If that
+ * emptied the bunch, the leaf above it gets COAL_side (an OR), and its OCC_side is cleared by a
+ * CAS, but only while COAL_side is still set (a claim through the leaf clears it: the bunch is
+ * occupied again) and the bunch's word still reads empty; the tag makes that CAS fail if a claim
+ * wrote the leaf's word since it was read (so a claim that occupied the bunch and a release that
+ * restored the word's bits in between cannot fool it). If that emptied the upper bunch too, the
+ * same happens one tier up. A failed claim is released the same way, except that it never marks
+ * an OCC leaf (the refusing block's) and stops there. Marks not consumed (a claim slipped in
+ * after the check) stay, always beside an OCC_side bit (COAL implies OCC); the next claim or
+ * release through that leaf clears them, and they never hide a free block. NodeTree explains why
+ * the mark, the emptiness check and the tag are each needed.
  */
 import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
 
@@ -162,7 +164,7 @@ export class PackedTree implements Tree {
         continue;
       }
       if (wrapped && cand >= start) return -1;
-      const failed = this.claim(k, cand);
+      const failed = this.claimFrom(k, cand, v);
       if (failed === CLAIMED) return cand;
       if (failed === k) {
         b = cand + 1;
@@ -174,6 +176,11 @@ export class PackedTree implements Tree {
   }
 
   claim(k: number, b: number): number {
+    return this.claimFrom(k, b, this.words[this.woff[this.tierOf[k]] + (b >>> this.depthOf[k])]);
+  }
+
+  /** `claim`, with `guess` as the first expected value of the block's word (a failed CAS corrects it). */
+  private claimFrom(k: number, b: number, guess: number): number {
     const words = this.words;
     const t = this.tierOf[k];
     const d = this.depthOf[k];
@@ -181,7 +188,7 @@ export class PackedTree implements Tree {
     let q = (t << 5) | (1 << d) | (b & ((1 << d) - 1));
     const set = this.down[q] | this.up[q];
     const tag = t > 0 ? TAG : 0;
-    let old = Atomics.load(words, w);
+    let old = guess;
     for (;;) {
       if ((old & this.avail[q]) !== 0) return k;
       const seen = Atomics.compareExchange(words, w, old, ((old | set) + tag) | 0);
@@ -242,21 +249,21 @@ export class PackedTree implements Tree {
   }
 
   /**
-   * Releases claimed block b of order k and clears the marks above it as far as they stand for
-   * nothing else. For a failed claim (`rollback`) a mark never goes into an OCC leaf (the refusing
-   * block's); the clearing climb is not bounded there (see NodeTree.releaseFrom).
+   * Releases claimed block b of order k: clears it in its word, then, for each bunch that became
+   * empty, marks COAL in the leaf above it and clears that leaf's side while the mark is still
+   * there and the bunch still empty (see the top of this file). For a failed claim (`rollback`)
+   * no mark goes into an OCC leaf (the refusing block's), and nothing above it is touched.
    */
   private releaseFrom(k: number, b: number, rollback: boolean): void {
     const words = this.words;
-    const top = this.tiers - 1;
     const t = this.tierOf[k];
     const d = this.depthOf[k];
     const tb = t << 5;
     const pos = (1 << d) | (b & ((1 << d) - 1));
     let w = this.woff[t] + (b >>> d);
-    let root = b >>> d;
+    // A plain read is only the CAS's first guess: a failed CAS returns the real value.
+    let old = words[w];
     let empty = false;
-    let old = Atomics.load(words, w);
     for (;;) {
       let now = old & ~this.down[tb | pos];
       let p = pos;
@@ -265,14 +272,14 @@ export class PackedTree implements Tree {
         now &= ~this.own[tb | p];
       }
       empty = p === 1;
-      if (t < top) this.markAbove(t + 1, root, rollback);
       const seen = Atomics.compareExchange(words, w, old, now);
       if (seen === old) break;
       old = seen;
     }
-    for (let u = t + 1; empty && u <= top; u++) {
+    let root = b >>> d;
+    let childRoot = this.avail[tb | 1];
+    for (let u = t + 1; empty && u < this.tiers; u++) {
       const child = w;
-      const childRoot = this.avail[((u - 1) << 5) | 1];
       const side = root & 1;
       const leaf = root >>> 1;
       const du = this.hi[u] - this.lo[u];
@@ -283,11 +290,12 @@ export class PackedTree implements Tree {
       const clear = ~(((F_OCC_L << side) << s) | coal);
       w = this.woff[u] + (leaf >>> du);
       root = leaf >>> du;
+      if (!this.mark(w, coal, this.own[ub | lp], rollback)) return;
       old = Atomics.load(words, w);
       for (;;) {
+        // A claim through this leaf cleared the mark: the bunch is occupied again.
         if ((old & coal) === 0) return;
-        // The child bunch must still be empty (see NodeTree: a retry may otherwise take a later
-        // release's COAL bit for its own).
+        // The bunch must still be empty (a retry may see a later release's mark).
         if ((Atomics.load(words, child) & childRoot) !== 0) return;
         let now = old & clear;
         let p = lp;
@@ -298,34 +306,28 @@ export class PackedTree implements Tree {
           }
         }
         empty = p === 1 && (now & this.avail[ub | lp]) === 0;
-        if (u < top) this.markAbove(u + 1, root, rollback);
         const seen = Atomics.compareExchange(words, w, old, now);
         if (seen === old) break;
         old = seen;
       }
+      childRoot = this.avail[ub | 1];
     }
   }
 
   /**
-   * Sets COAL_side in the tier-u leaf above `root`, the root block of a bunch of tier u-1; for a
-   * rollback, not if that leaf is claimed (OCC).
+   * Sets `coal` in word w. For a rollback, not when the leaf's OCC bit (`own`) is set.
+   * @returns false when it did not (the release stops there).
    */
-  private markAbove(u: number, root: number, rollback: boolean): void {
-    const side = root & 1;
-    const leaf = root >>> 1;
-    const du = this.hi[u] - this.lo[u];
-    const q = (u << 5) | (1 << du) | (leaf & ((1 << du) - 1));
-    const w = this.woff[u] + (leaf >>> du);
-    const coal = (F_COAL_L << side) << this.shift[q];
+  private mark(w: number, coal: number, own: number, rollback: boolean): boolean {
     if (!rollback) {
       Atomics.or(this.words, w, coal);
-      return;
+      return true;
     }
     let old = Atomics.load(this.words, w);
     for (;;) {
-      if ((old & this.own[q]) !== 0) return;
+      if ((old & own) !== 0) return false;
       const seen = Atomics.compareExchange(this.words, w, old, old | coal);
-      if (seen === old) return;
+      if (seen === old) return true;
       old = seen;
     }
   }

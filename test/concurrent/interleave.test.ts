@@ -24,6 +24,12 @@ interface Scenario {
   seed: number;
   /** Longest expected run of one worker's steps before a switch (1 = switch at every step). */
   maxRun: number;
+  /**
+   * One worker per round (the victim) is only let run one step at a time, each time after about
+   * `maxRun` steps of the others: it is paused inside every read-then-CAS window of its calls
+   * while the others allocate and free around it (a preempted thread).
+   */
+  victim?: boolean;
 }
 
 const SEEDS = Number(process.env.INTERLEAVE_SEEDS ?? 1);
@@ -90,6 +96,7 @@ async function exploreOnce(
       Atomics.notify(ctrl, 0);
       // Per round, how often the schedule switches worker: from every step to rarely.
       const switchOdds = 1 + random(s.maxRun);
+      const victim = s.victim ? random(s.workers) : -1;
       let current = -1;
       for (;;) {
         const runnable: number[] = [];
@@ -102,8 +109,15 @@ async function exploreOnce(
           if (g === 1) runnable.push(i);
         }
         if (runnable.length === 0) break;
-        if (!runnable.includes(current) || random(switchOdds) === 0)
+        if (victim >= 0) {
+          const others = runnable.filter((i) => i !== victim);
+          current =
+            others.length === 0 || (runnable.includes(victim) && random(s.maxRun) === 0)
+              ? victim
+              : others[random(others.length)];
+        } else if (!runnable.includes(current) || random(switchOdds) === 0) {
           current = runnable[random(runnable.length)];
+        }
         Atomics.store(ctrl, 1 + current, 2);
         Atomics.notify(ctrl, 1 + current);
         steps++;
@@ -128,6 +142,21 @@ async function exploreOnce(
 }
 
 describe.each(["packed", "node"] as const)("controlled interleavings (%s tree)", (variant) => {
+  it("one worker paused inside every step while two others churn the same bunch", async () => {
+    const r = await explore(variant, {
+      pages: 32,
+      maxOrder: 5,
+      orders: [0, 0, 1, 2, 5],
+      workers: 3,
+      rounds: 250,
+      ops: 5,
+      seed: 0x7ac7,
+      maxRun: 30,
+      victim: true,
+    });
+    if (process.env.STRESS_LOG) console.log(r);
+  });
+
   it("40 pages in two trees, two workers, very long pauses", async () => {
     const r = await explore(variant, {
       pages: 40,
