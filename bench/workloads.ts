@@ -4,6 +4,8 @@
  * operations (as long as the same allocations fail). Only the op loops are timed.
  */
 
+import { Rng } from "../src/sim/random.js";
+
 /** What a workload needs from an allocator. `free` gets the order; allocators that remember it ignore it. */
 export interface PageAllocator {
   allocOrder(order: number): number | null;
@@ -18,29 +20,13 @@ export const SEED = 0x9e3779b9;
 /** The pool of every run: one region of 1 GiB at address 0 in 4 KiB pages, orders 0..20. */
 export const POOL = { bytes: 2 ** 30, pageSize: 4096, maxOrder: 20 } as const;
 
-/** xorshift32, bit-exact with C's `uint32_t` version: state kept as int32, drawn as uint32. */
-export class XorShift32 {
-  private x: number;
-  constructor(seed: number = SEED) {
-    this.x = seed | 0;
-  }
-  next(): number {
-    let x = this.x;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.x = x;
-    return x >>> 0;
-  }
-
-  /**
-   * A draw in 0..n-1 (n < 2^31): the top 31 bits of the next state, modulo n. Both sides use the
-   * 31-bit value because JS's `%` on a uint32 above 2^31 is a float remainder (a libm call in V8)
-   * while an int32 remainder is one instruction, as it is in C.
-   */
-  below(n: number): number {
-    return (this.next() >>> 1) % n;
-  }
+/**
+ * A draw in 0..n-1 (n < 2^31), as the C driver makes it: the top 31 bits of the next xorshift32
+ * state, modulo n. Both sides drop the top bit because JS's `%` on a uint32 above 2^31 is a float
+ * remainder (a libm call in V8) while an int32 remainder is one instruction, as it is in C.
+ */
+function below(rng: Rng, n: number): number {
+  return (rng.nextU32() >>> 1) % n;
 }
 
 /** One run's counters. `ns` covers the op loops only. */
@@ -62,8 +48,8 @@ export interface Live {
 
 /**
  * W1 / W1-85: allocate while live pages are below `targetPages`, else free a random live block.
- * The PRNG state lives in a local here (not in an XorShift32 object) so the loop costs what C's
- * does: the same steps, bit for bit, as `XorShift32.next` and `below`; the order is
+ * The PRNG state lives in a local here (not in an Rng object) so the loop costs what C's
+ * does: the same steps, bit for bit, as `Rng.nextU32` and `below`; the order is
  * k = ctz(r | 2^10), so P(k) = 2^-(k+1) for k < 10 and the rest at 10.
  */
 export function runSteady(a: PageAllocator, ops: number, totalPages: number, targetPercent: number) {
@@ -112,7 +98,7 @@ export function runSteady(a: PageAllocator, ops: number, totalPages: number, tar
 /** W2: fill with order-0 blocks until null, shuffle (untimed), free all in that order; repeat. */
 export function runFillDrain(a: PageAllocator, ops: number, totalPages: number) {
   const addresses = new Float64Array(totalPages);
-  const rng = new XorShift32();
+  const rng = new Rng(SEED);
   let done = 0;
   let ns = 0;
   let allocs = 0;
@@ -128,7 +114,7 @@ export function runFillDrain(a: PageAllocator, ops: number, totalPages: number) 
     ns += Number(process.hrtime.bigint() - t0);
     allocs += n;
     for (let i = n; i > 1; i--) {
-      const j = rng.below(i);
+      const j = below(rng, i);
       const t = addresses[i - 1];
       addresses[i - 1] = addresses[j];
       addresses[j] = t;
