@@ -7,7 +7,9 @@
  * A block is "allocated" when the order index names it (or it is a phantom block past the end),
  * "free" when the tree says nothing in it is occupied; otherwise the walk looks at its halves.
  */
+
 import { AllocError, show } from "../errors.js";
+import { statsFromFreeBlocks } from "../page/stats.js";
 import type { AllocatorStats, Block } from "../page/types.js";
 import { phantomBlocks } from "./layout.js";
 import { CLAIMED, type Tree } from "./tree.js";
@@ -53,26 +55,8 @@ export function* blocksOf(v: TreeView, free: boolean): Generator<Block> {
 /** Occupancy figures from one walk of the free blocks. */
 export function statsOf(v: TreeView): AllocatorStats {
   const freeBlocksByOrder = new Array<number>(v.maxOrder + 1).fill(0);
-  let freePages = 0;
-  let largest = -1;
-  for (const block of blocksOf(v, true)) {
-    freeBlocksByOrder[block.order]++;
-    freePages += 2 ** block.order;
-    if (block.order > largest) largest = block.order;
-  }
-  const freeBytes = freePages * v.pageSize;
-  const largestFreeBlock = largest < 0 ? 0 : v.pageSize * 2 ** largest;
-  return {
-    totalBytes: v.pages * v.pageSize,
-    freeBytes,
-    allocatedBytes: (v.pages - freePages) * v.pageSize,
-    totalPages: v.pages,
-    freePages,
-    freeBlocksByOrder,
-    largestFreeBlock,
-    fragmentation: freeBytes === 0 ? 0 : 1 - largestFreeBlock / freeBytes,
-    metadataBytes: v.buffer.byteLength,
-  };
+  for (const block of blocksOf(v, true)) freeBlocksByOrder[block.order]++;
+  return statsFromFreeBlocks(freeBlocksByOrder, v.pages, v.pageSize, v.buffer.byteLength);
 }
 
 /** The block holding byte `address` (free or allocated), or null outside 0..size. */
