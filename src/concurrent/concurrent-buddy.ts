@@ -188,11 +188,11 @@ export class ConcurrentBuddy implements TreeView {
         `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
       );
     }
-    let b = this.tree.scan(order, this.cursor[order]);
+    let b = this.tree.scan(order, this.cursor[order], false);
     if (b < 0) b = this.certifiedScan(order);
     if (b < 0) return null;
     this.cursor[order] = b;
-    const page = b * 2 ** order;
+    const page = b << order;
     Atomics.store(this.orderIndex, page, order + 1);
     return page * this.pageSize;
   }
@@ -243,7 +243,7 @@ export class ConcurrentBuddy implements TreeView {
   private certifiedScan(k: number): number {
     for (;;) {
       const before = this.releases();
-      const b = this.tree.scan(k, this.cursor[k]);
+      const b = this.tree.scan(k, this.cursor[k], true);
       if (b >= 0 || this.releases() === before) return b;
     }
   }

@@ -106,7 +106,7 @@ export class NodeTree implements Tree {
     for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
   }
 
-  scan(k: number, start: number): number {
+  scan(k: number, start: number, exact: boolean): number {
     const tree = this.words;
     const first = this.off[k];
     const end = this.blocks[k];
@@ -119,7 +119,7 @@ export class NodeTree implements Tree {
         b = 0;
       }
       if (wrapped && b >= start) return -1;
-      const v = Atomics.load(tree, first + b);
+      const v = exact ? Atomics.load(tree, first + b) : tree[first + b];
       if ((v & STATE) !== 0) {
         b++;
         continue;

@@ -19,15 +19,22 @@
  *     (leaf number): +0 OCC (claimed as a whole, or inside a claimed inner node of this word),
  *     +1 OCC_L / +2 OCC_R (the left/right child bunch in tier t-1 is not empty), +3 COAL_L /
  *     +4 COAL_R (a release is clearing that child's mark)
- *   tier t>0, bits 11..31: TAG, a counter every claim adds 1 to when it writes the word
+ *   tier t>0, bits 11..30: TAG, a counter every claim adds 1 to when it writes the word (mod 2^20)
+ *   every tier, bit 31: ANCHOR (see "Anchors")
  * A one-bit node is set iff it, a node above it or a node below it in the word is occupied; a
  * leaf field is 0 iff nothing in or above it is claimed and its child bunches are empty. Upper
- * tiers have 2 levels, not 3 or 4, to leave 21 bits for the tag (see "Release").
+ * tiers have 2 levels, not 3 or 4, to leave 20 bits for the tag (see "Release").
  *
  * Claim: one CAS on the block's own word sets its bit, its descendants' and its ancestors' in the
  * word; then, per tier above, the leaf over the bunch root gets OCC_side set and COAL_side cleared
  * (a no-op CAS is only read, as in NodeTree); a leaf with OCC fails the claim, which is rolled
  * back like a release that never marks an OCC leaf (see NodeTree on rollbacks).
+ *
+ * Anchors. A claim that completed its climb sets ANCHOR in its own word; any CAS that empties a
+ * word clears it. While a word stays non-empty, the marks on its path up cannot be cleared (each
+ * release that would clear one first checks that the bunch below it is empty, and this one is
+ * not), so no block above can be claimed: a claim whose own CAS finds ANCHOR set is complete
+ * without climbing. In a bunch in use, an allocation is one CAS.
  *
  * Release: one CAS clears the block in its word (and the in-word ancestors left empty). If that
  * emptied the bunch, the leaf above it gets COAL_side (an OR), and its OCC_side is cleared by a
@@ -50,6 +57,13 @@ const FIELD = 31;
 /** One unit of an upper tier's tag, and the state bits below it. */
 const TAG = 1 << 11;
 const UPPER_STATE = TAG - 1;
+/** Bit 31: the word's path up is marked by a completed claim and the word stayed non-empty since. */
+const ANCHOR = 1 << 31;
+
+/** `x` with 1 added to its tag (bits 11..30), keeping the state bits and ANCHOR. */
+function bumped(x: number): number {
+  return ((x + TAG) & ~ANCHOR) | (x & ANCHOR);
+}
 
 interface Tiers {
   lo: Int32Array;
@@ -121,7 +135,7 @@ export class PackedTree implements Tree {
     for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
   }
 
-  scan(k: number, start: number): number {
+  scan(k: number, start: number, exact: boolean): number {
     const words = this.words;
     const end = this.blocks[k];
     const t = this.tierOf[k];
@@ -140,7 +154,8 @@ export class PackedTree implements Tree {
         b = 0;
       }
       if (wrapped && b >= start) return -1;
-      const v = Atomics.load(words, first + (b >>> d));
+      const i = first + (b >>> d);
+      const v = exact ? Atomics.load(words, i) : words[i];
       const j0 = b & (perWord - 1);
       let j = -1;
       if (fields) {
@@ -187,14 +202,15 @@ export class PackedTree implements Tree {
     let w = this.woff[t] + (b >>> d);
     let q = (t << 5) | (1 << d) | (b & ((1 << d) - 1));
     const set = this.down[q] | this.up[q];
-    const tag = t > 0 ? TAG : 0;
     let old = guess;
     for (;;) {
       if ((old & this.avail[q]) !== 0) return k;
-      const seen = Atomics.compareExchange(words, w, old, ((old | set) + tag) | 0);
+      const seen = Atomics.compareExchange(words, w, old, t > 0 ? bumped(old | set) : old | set);
       if (seen === old) break;
       old = seen;
     }
+    if ((old & ANCHOR) !== 0) return CLAIMED;
+    const own = w;
     let root = b >>> d;
     for (let u = t + 1; u < this.tiers; u++) {
       const side = root & 1;
@@ -205,21 +221,22 @@ export class PackedTree implements Tree {
       const s = this.shift[q];
       const coal = (F_COAL_L << side) << s;
       const mark = ((F_OCC_L << side) << s) | this.up[q];
-      const own = this.own[q];
+      const occ = this.own[q];
       old = Atomics.load(words, w);
       for (;;) {
-        if ((old & own) !== 0) {
+        if ((old & occ) !== 0) {
           this.releaseFrom(k, b, true);
           return this.lo[u];
         }
         const now = (old | mark) & ~coal;
         if (now === old) break;
-        const seen = Atomics.compareExchange(words, w, old, (now + TAG) | 0);
+        const seen = Atomics.compareExchange(words, w, old, bumped(now));
         if (seen === old) break;
         old = seen;
       }
       root = leaf >>> du;
     }
+    Atomics.or(words, own, ANCHOR);
     return CLAIMED;
   }
 
@@ -236,13 +253,13 @@ export class PackedTree implements Tree {
 
   sameState(i: number, expected: number): boolean {
     let actual = Atomics.load(this.words, i);
-    if (i >= this.woff[1]) {
-      actual &= UPPER_STATE;
-      expected &= UPPER_STATE;
-    }
-    if (actual === expected) return true;
     let t = 0;
     while (i >= this.woff[t + 1]) t++;
+    // ANCHOR is history, not state: it may differ, but only a non-empty word may carry it.
+    if ((actual & ANCHOR) !== 0 && (actual & this.avail[(t << 5) | 1]) === 0) return false;
+    actual &= t > 0 ? UPPER_STATE : ~ANCHOR;
+    expected &= t > 0 ? UPPER_STATE : ~ANCHOR;
+    if (actual === expected) return true;
     const coal = this.coalMask[t];
     // Only leftover COAL bits may differ, and each only beside its OCC bit (COAL implies OCC).
     return (actual & ~coal) === expected && (((actual & coal) >>> 2) & ~actual) === 0;
@@ -272,6 +289,7 @@ export class PackedTree implements Tree {
         now &= ~this.own[tb | p];
       }
       empty = p === 1;
+      if (empty) now &= ~ANCHOR;
       const seen = Atomics.compareExchange(words, w, old, now);
       if (seen === old) break;
       old = seen;
@@ -306,6 +324,7 @@ export class PackedTree implements Tree {
           }
         }
         empty = p === 1 && (now & this.avail[ub | lp]) === 0;
+        if (empty) now &= ~ANCHOR;
         const seen = Atomics.compareExchange(words, w, old, now);
         if (seen === old) break;
         old = seen;

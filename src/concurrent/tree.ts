@@ -26,10 +26,12 @@ export interface Tree {
   readonly words: Int32Array;
   /**
    * Claims the first free block of order k at or after block `start`, wrapping once through
-   * blocks 0..floor(pages / 2^k) - 1.
+   * blocks 0..floor(pages / 2^k) - 1. With `exact` false the scan may read words with plain
+   * (unordered) reads, which only serve as CAS guesses and may skip a block freed meanwhile; with
+   * `exact` true every word is read with Atomics.load, as the certified rescan needs.
    * @returns the block index, or -1 when the scan found none (it may miss blocks freed meanwhile).
    */
-  scan(k: number, start: number): number;
+  scan(k: number, start: number, exact: boolean): number;
   /**
    * Claims block b of order k.
    * @returns CLAIMED, or the order of the node that made it fail (k itself, or an occupied
