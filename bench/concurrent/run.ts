@@ -89,69 +89,83 @@ function fresh(kind: Kind, o: ConcurrentBenchOptions): { buffer: SharedArrayBuff
   return { buffer: new SharedArrayBuffer(8), verify: () => {} };
 }
 
-/** Measures one allocator at one worker count. */
-export async function measure(kind: Kind, workers: number, o: ConcurrentBenchOptions): Promise<Measurement> {
-  const pool = Array.from(
-    { length: workers },
-    () => new Worker(BOOT, { workerData: { kind, entry: ENTRY } }),
+/** One timed round of `kind` on the first `workers` workers of `pool`: its throughput and nulls. */
+async function round(
+  kind: Kind,
+  pool: Worker[],
+  workers: number,
+  o: ConcurrentBenchOptions,
+): Promise<{ opsPerSec: number; nulls: number }> {
+  const { buffer, verify } = fresh(kind, o);
+  const gate = new SharedArrayBuffer(4);
+  const results = await Promise.all(
+    pool.slice(0, workers).map(
+      (w, worker) =>
+        new Promise<RoundResult>((resolve, reject) => {
+          w.once("message", resolve);
+          w.once("error", reject);
+          const r: Round = {
+            buffer,
+            gate,
+            workers,
+            worker,
+            ops: o.ops,
+            live: o.live,
+            maxRequestOrder: o.maxRequestOrder,
+            size: o.size,
+            pageSize: o.pageSize,
+            maxOrder: o.maxOrder,
+          };
+          w.postMessage(r);
+        }),
+    ),
   );
-  const rounds: number[] = [];
-  let nulls = 0;
+  for (const w of pool) w.removeAllListeners("error");
+  verify();
+  const start = Math.min(...results.map((r) => r.start));
+  const end = Math.max(...results.map((r) => r.end));
+  const ops = results.reduce((n, r) => n + r.ops, 0);
+  return { opsPerSec: ops / ((end - start) / 1000), nulls: results.reduce((n, r) => n + r.nulls, 0) };
+}
+
+/**
+ * Measures one allocator at each worker count. The same workers serve every count (the first n
+ * of them), and the counts take turns round by round (1, 2, 1, 2, ...), so a drift of the
+ * machine's speed during the measurement (other load, frequency) hits every count alike and the
+ * ratios between counts stay fair. One warm-up round per count is not counted.
+ */
+export async function measureKind(kind: Kind, counts: number[], o: ConcurrentBenchOptions): Promise<Measurement[]> {
+  const size = Math.max(...counts);
+  const pool = Array.from({ length: size }, () => new Worker(BOOT, { workerData: { kind, entry: ENTRY } }));
+  const rounds = counts.map(() => [] as number[]);
+  const nulls = counts.map(() => 0);
   try {
     for (let run = -1; run < o.runs; run++) {
-      const { buffer, verify } = fresh(kind, o);
-      const gate = new SharedArrayBuffer(4);
-      const results = await Promise.all(
-        pool.map(
-          (w, worker) =>
-            new Promise<RoundResult>((resolve, reject) => {
-              w.once("message", resolve);
-              w.once("error", reject);
-              const round: Round = {
-                buffer,
-                gate,
-                workers,
-                worker,
-                ops: o.ops,
-                live: o.live,
-                maxRequestOrder: o.maxRequestOrder,
-                size: o.size,
-                pageSize: o.pageSize,
-                maxOrder: o.maxOrder,
-              };
-              w.postMessage(round);
-            }),
-        ),
-      );
-      for (const w of pool) w.removeAllListeners("error");
-      verify();
-      if (run < 0) continue;
-      const start = Math.min(...results.map((r) => r.start));
-      const end = Math.max(...results.map((r) => r.end));
-      const ops = results.reduce((n, r) => n + r.ops, 0);
-      nulls += results.reduce((n, r) => n + r.nulls, 0);
-      rounds.push(ops / ((end - start) / 1000));
+      for (let c = 0; c < counts.length; c++) {
+        const r = await round(kind, pool, counts[c], o);
+        if (run < 0) continue;
+        rounds[c].push(r.opsPerSec);
+        nulls[c] += r.nulls;
+      }
     }
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
-  const sorted = [...rounds].sort((x, y) => x - y);
-  const opsPerSec = sorted[Math.floor(sorted.length / 2)];
-  o.log?.(`${kind} x${workers}: ${fmt(opsPerSec)} ops/s (rounds ${rounds.map(fmt).join(", ")})`);
-  return { kind, workers, opsPerSec, rounds, nulls };
+  return counts.map((workers, c) => {
+    const sorted = [...rounds[c]].sort((x, y) => x - y);
+    const opsPerSec = sorted[Math.floor(sorted.length / 2)];
+    o.log?.(`${kind} x${workers}: ${fmt(opsPerSec)} ops/s (rounds ${rounds[c].map(fmt).join(", ")})`);
+    return { kind, workers, opsPerSec, rounds: rounds[c], nulls: nulls[c] };
+  });
 }
 
 /** All kinds, in table order. */
-export const KINDS: readonly Kind[] = ["packed", "node", "heap", "locked", "page"];
+export const KINDS: readonly Kind[] = ["packed", "node", "heap", "locked", "private", "page"];
 
 /** Every configuration of `o`: each kind at each worker count, the page allocator at 1 only. */
 export async function runConcurrentBench(o: ConcurrentBenchOptions): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  const kinds = o.kinds ?? KINDS;
-  if (kinds.includes("page")) out.push(await measure("page", 1, o));
-  for (const n of o.workers) {
-    for (const kind of kinds) if (kind !== "page") out.push(await measure(kind, n, o));
-  }
+  for (const kind of o.kinds ?? KINDS) out.push(...(await measureKind(kind, kind === "page" ? [1] : o.workers, o)));
   return out;
 }
 
@@ -172,6 +186,7 @@ export function table(results: Measurement[]): string {
     node: "lock-free node",
     heap: "Heap (locked)",
     locked: "locked buddy",
+    private: "private packed (no sharing)",
     page: "page allocator",
   };
   const head = ["workers", ...shown.map((k) => `${names[k]} ops/s`), "packed vs 1 worker"];

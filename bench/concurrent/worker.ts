@@ -15,10 +15,12 @@ import { LockedBuddy } from "./locked-buddy.js";
 /**
  * Which allocator a worker drives: ConcurrentBuddy with the packed or the node tree, the shared
  * Heap (the page allocator in the buffer behind the heap's futex lock; requests of whole pages
- * go straight to its page blocks), the minimal locked buddy (locked-buddy.ts), or the
- * single-threaded page allocator (one worker only, not shared).
+ * go straight to its page blocks), the minimal locked buddy (locked-buddy.ts), the
+ * single-threaded page allocator (one worker only, not shared), or "private": a packed
+ * ConcurrentBuddy per worker, shared with nobody, which shows how far this machine scales when
+ * the workers share no memory at all (the ceiling for any shared allocator).
  */
-export type Kind = "packed" | "node" | "heap" | "locked" | "page";
+export type Kind = "packed" | "node" | "heap" | "locked" | "page" | "private";
 
 /** One round, as posted by the bench. */
 export interface Round {
@@ -67,6 +69,9 @@ function open(r: Round): Subject {
   if (kind === "packed" || kind === "node") return ConcurrentBuddy.attach(r.buffer, { threadId: r.worker });
   if (kind === "heap") return new HeapPages(Heap.open(r.buffer), r.pageSize);
   if (kind === "locked") return LockedBuddy.attach(r.buffer, r.pageSize, r.maxOrder, r.size / r.pageSize);
+  if (kind === "private") {
+    return ConcurrentBuddy.create({ size: r.size, pageSize: r.pageSize, maxOrder: r.maxOrder, threadId: r.worker });
+  }
   const a = new BuddyAllocator({ pageSize: r.pageSize, maxOrder: r.maxOrder });
   a.addRegion(0, r.size);
   return a;

@@ -44,6 +44,9 @@ import type { Tree } from "./tree.js";
 import type { ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
 import { makeTree, VARIANTS, type Variant, wordCount } from "./variants.js";
 
+/** A free this close (in pages) to a handle's cursor of that order moves the cursor to it. */
+const NEAR_PAGES = 4096;
+
 /** Spreads thread ids over [0, 1): the fractional parts of t * golden ratio stay far apart. */
 const GOLDEN = 0.6180339887498949;
 
@@ -208,8 +211,13 @@ export class ConcurrentBuddy implements TreeView {
     const entry = Atomics.exchange(this.orderIndex, page, 0);
     if (entry === 0) this.reject(address);
     const order = entry - 1;
-    this.tree.release(order, page >>> order);
+    const b = page >>> order;
+    this.tree.release(order, b);
     Atomics.add(this.counters, this.counterWord, 1);
+    // A block freed near where this handle allocates is where its next search of that order
+    // starts: the thread keeps reusing a compact, cache-warm part of the tree.
+    const distance = (b - this.cursor[order]) << order;
+    if (distance < NEAR_PAGES && distance > -NEAR_PAGES) this.cursor[order] = b;
   }
 
   /**

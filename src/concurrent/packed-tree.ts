@@ -1,29 +1,9 @@
 /**
  * PackedTree: the paper's multi-level variant (NBBS "4lvl", which packs a 4-level bunch of nodes
  * into one 64-bit word) fitted to JavaScript, where Atomics work on 32-bit words (BigInt64 atomics
- * would allocate a BigInt per operation). A claim or release then touches one word per bunch
- * instead of one per level: every Atomics call costs about as much as a CAS in V8, so this is
- * what makes a climb cheap.
- *
- * Bunches ("tiers"). Tier 0 covers orders 0..4 (5 levels, 31 one-bit nodes per word); each next
- * tier covers 2 orders (5..6, 7..8, ...), the top one ending at maxOrder. A word of tier t holds
- * the bunch rooted at one block of order hi(t); words of a tier are contiguous, by block index.
- * Inside a word, nodes are numbered like a heap: position 1 is the bunch root, the node of
- * order k with block index b sits at 2^d + (b mod 2^d) with d = hi(t) - k.
- *
- * Bit layout of a word:
- *   tier 0:  bit pos-1 for every position (1..31): the node is unavailable
- *   tier t>0, bits 0..10 (state):
- *     an inner position (above the bunch's bottom order, when it has 2): bit 0, as in tier 0
- *     bottom positions ("leaves", order lo(t)): a 5-bit field each, at base = (#inner) + 5 *
- *     (leaf number): +0 OCC (claimed as a whole, or inside a claimed inner node of this word),
- *     +1 OCC_L / +2 OCC_R (the left/right child bunch in tier t-1 is not empty), +3 COAL_L /
- *     +4 COAL_R (a release is clearing that child's mark)
- *   tier t>0, bits 11..30: TAG, a counter every claim adds 1 to when it writes the word (mod 2^20)
- *   every tier, bit 31: ANCHOR (see "Anchors")
- * A one-bit node is set iff it, a node above it or a node below it in the word is occupied; a
- * leaf field is 0 iff nothing in or above it is claimed and its child bunches are empty. Upper
- * tiers have 2 levels, not 3 or 4, to leave 20 bits for the tag (see "Release").
+ * would allocate a BigInt per operation). A claim or release touches one word per bunch instead
+ * of one per level: every Atomics call costs about as much as a CAS in V8, so this is what makes a
+ * climb cheap. Word layout and bit meanings: packed-layout.ts.
  *
  * Claim: one CAS on the block's own word sets its bit, its descendants' and its ancestors' in the
  * word; then, per tier above, the leaf over the bunch root gets OCC_side set and COAL_side cleared
@@ -48,44 +28,8 @@
  * release through that leaf clears them, and they never hide a free block. NodeTree explains why
  * the mark, the emptiness check and the tag are each needed.
  */
+import { ANCHOR, bumped, F_COAL_L, F_OCC_L, PackedLayout, UPPER_STATE } from "./packed-layout.js";
 import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
-
-/** Field offsets inside a leaf field. */
-const F_OCC_L = 2;
-const F_COAL_L = 8;
-const FIELD = 31;
-/** One unit of an upper tier's tag, and the state bits below it. */
-const TAG = 1 << 11;
-const UPPER_STATE = TAG - 1;
-/** Bit 31: the word's path up is marked by a completed claim and the word stayed non-empty since. */
-const ANCHOR = 1 << 31;
-
-/** `x` with 1 added to its tag (bits 11..30), keeping the state bits and ANCHOR. */
-function bumped(x: number): number {
-  return ((x + TAG) & ~ANCHOR) | (x & ANCHOR);
-}
-
-interface Tiers {
-  lo: Int32Array;
-  hi: Int32Array;
-  /** First word of each tier; woff[count] is the word count. */
-  woff: Int32Array;
-  count: number;
-}
-
-function tiersOf(shape: TreeShape): Tiers {
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let first = 0; first <= shape.maxOrder; ) {
-    const last = Math.min(first + (first === 0 ? 4 : 1), shape.maxOrder);
-    lo.push(first);
-    hi.push(last);
-    first = last + 1;
-  }
-  const woff = new Int32Array(lo.length + 1);
-  for (let t = 0; t < lo.length; t++) woff[t + 1] = woff[t] + shape.roots * 2 ** (shape.maxOrder - hi[t]);
-  return { lo: Int32Array.from(lo), hi: Int32Array.from(hi), woff, count: lo.length };
-}
 
 /** Several tree levels per Int32 word (see the top of this file). */
 export class PackedTree implements Tree {
@@ -94,44 +38,38 @@ export class PackedTree implements Tree {
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
   private readonly woff: Int32Array;
-  /** Per order: tier, and depth below the tier's top order. */
   private readonly tierOf: Int32Array;
   private readonly depthOf: Int32Array;
-  private readonly blocks: Int32Array;
-  /** Per (tier << 5 | position): own bit (a leaf's OCC), bits that must be 0 to claim, own and
-   * descendants' bits, strict ancestors' bits, leaf field base (-1 for one-bit nodes). */
-  private readonly own = new Int32Array(32 * 16);
-  private readonly avail = new Int32Array(32 * 16);
-  private readonly down = new Int32Array(32 * 16);
-  private readonly up = new Int32Array(32 * 16);
-  private readonly shift = new Int32Array(32 * 16).fill(-1);
-  /** Per tier: every COAL bit of its words. */
+  private readonly own: Int32Array;
+  private readonly avail: Int32Array;
+  private readonly down: Int32Array;
+  private readonly up: Int32Array;
+  private readonly shift: Int32Array;
   private readonly coalMask: Int32Array;
+  /** Blocks of each order lying wholly inside the managed pages. */
+  private readonly blocks: Int32Array;
 
   /** Words a tree of this shape needs. */
   static wordCount(shape: TreeShape): number {
-    const t = tiersOf(shape);
-    return t.woff[t.count];
+    return PackedLayout.wordCount(shape);
   }
 
   constructor(words: Int32Array, shape: TreeShape) {
+    const l = new PackedLayout(shape);
     this.words = words;
-    const { lo, hi, woff, count } = tiersOf(shape);
-    this.tiers = count;
-    this.lo = lo;
-    this.hi = hi;
-    this.woff = woff;
-    this.tierOf = new Int32Array(shape.maxOrder + 1);
-    this.depthOf = new Int32Array(shape.maxOrder + 1);
+    this.tiers = l.tiers;
+    this.lo = l.lo;
+    this.hi = l.hi;
+    this.woff = l.woff;
+    this.tierOf = l.tierOf;
+    this.depthOf = l.depthOf;
+    this.own = l.own;
+    this.avail = l.avail;
+    this.down = l.down;
+    this.up = l.up;
+    this.shift = l.shift;
+    this.coalMask = l.coalMask;
     this.blocks = new Int32Array(shape.maxOrder + 1);
-    this.coalMask = new Int32Array(count);
-    for (let t = 0; t < count; t++) {
-      for (let k = lo[t]; k <= hi[t]; k++) {
-        this.tierOf[k] = t;
-        this.depthOf[k] = hi[t] - k;
-      }
-      this.buildTables(t, hi[t] - lo[t] + 1);
-    }
     for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
   }
 
@@ -348,31 +286,6 @@ export class PackedTree implements Tree {
       const seen = Atomics.compareExchange(this.words, w, old, old | coal);
       if (seen === old) return true;
       old = seen;
-    }
-  }
-
-  /** Fills the per-position tables of tier t, whose bunches have `levels` levels. */
-  private buildTables(t: number, levels: number): void {
-    const leaves = 1 << (levels - 1);
-    const tb = t << 5;
-    for (let pos = 1; pos < 2 * leaves; pos++) {
-      if (t > 0 && pos >= leaves) {
-        const base = leaves - 1 + 5 * (pos - leaves);
-        this.own[tb | pos] = 1 << base;
-        this.avail[tb | pos] = FIELD << base;
-        this.shift[tb | pos] = base;
-        this.coalMask[t] |= (3 * F_COAL_L) << base;
-      } else {
-        this.own[tb | pos] = 1 << (pos - 1);
-        this.avail[tb | pos] = 1 << (pos - 1);
-      }
-    }
-    for (let pos = 2 * leaves - 1; pos >= 1; pos--) {
-      const children = pos < leaves ? this.down[tb | (2 * pos)] | this.down[tb | (2 * pos + 1)] : 0;
-      this.down[tb | pos] = this.own[tb | pos] | children;
-    }
-    for (let pos = 2; pos < 2 * leaves; pos++) {
-      this.up[tb | pos] = this.up[tb | (pos >> 1)] | this.own[tb | (pos >> 1)];
     }
   }
 }
