@@ -134,7 +134,11 @@ async function round(
  * machine's speed during the measurement (other load, frequency) hits every count alike and the
  * ratios between counts stay fair. One warm-up round per count is not counted.
  */
-export async function measureKind(kind: Kind, counts: number[], o: ConcurrentBenchOptions): Promise<Measurement[]> {
+export async function measureKind(
+  kind: Kind,
+  counts: number[],
+  o: ConcurrentBenchOptions,
+): Promise<Measurement[]> {
   const size = Math.max(...counts);
   const pool = Array.from({ length: size }, () => new Worker(BOOT, { workerData: { kind, entry: ENTRY } }));
   const rounds = counts.map(() => [] as number[]);
@@ -165,7 +169,8 @@ export const KINDS: readonly Kind[] = ["packed", "node", "heap", "locked", "priv
 /** Every configuration of `o`: each kind at each worker count, the page allocator at 1 only. */
 export async function runConcurrentBench(o: ConcurrentBenchOptions): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  for (const kind of o.kinds ?? KINDS) out.push(...(await measureKind(kind, kind === "page" ? [1] : o.workers, o)));
+  for (const kind of o.kinds ?? KINDS)
+    out.push(...(await measureKind(kind, kind === "page" ? [1] : o.workers, o)));
   return out;
 }
 

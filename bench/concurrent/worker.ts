@@ -70,7 +70,12 @@ function open(r: Round): Subject {
   if (kind === "heap") return new HeapPages(Heap.open(r.buffer), r.pageSize);
   if (kind === "locked") return LockedBuddy.attach(r.buffer, r.pageSize, r.maxOrder, r.size / r.pageSize);
   if (kind === "private") {
-    return ConcurrentBuddy.create({ size: r.size, pageSize: r.pageSize, maxOrder: r.maxOrder, threadId: r.worker });
+    return ConcurrentBuddy.create({
+      size: r.size,
+      pageSize: r.pageSize,
+      maxOrder: r.maxOrder,
+      threadId: r.worker,
+    });
   }
   const a = new BuddyAllocator({ pageSize: r.pageSize, maxOrder: r.maxOrder });
   a.addRegion(0, r.size);
