@@ -196,7 +196,10 @@ export class ConcurrentBuddy implements TreeView {
     if (b < 0) return null;
     this.cursor[order] = b;
     const page = b << order;
-    Atomics.store(this.orderIndex, page, order + 1);
+    // A plain store: the block is ours, and whoever frees it got the address from this thread
+    // through some synchronization (a message, an Atomics store/load), which orders this store
+    // before their Atomics.exchange; it is not a coordination point between threads.
+    this.orderIndex[page] = order + 1;
     return page * this.pageSize;
   }
 
