@@ -157,7 +157,7 @@ export class NodeTree implements Tree {
       old = Atomics.load(tree, p);
       for (;;) {
         if ((old & OCC) !== 0) {
-          this.releaseFrom(k, b, true);
+          this.releaseBlock(k, b);
           return j + 1;
         }
         if ((old & both) === occ) break;
@@ -170,7 +170,7 @@ export class NodeTree implements Tree {
   }
 
   release(k: number, b: number): void {
-    this.releaseFrom(k, b, false);
+    this.releaseBlock(k, b);
   }
 
   isEmpty(k: number, b: number): boolean {
@@ -185,13 +185,12 @@ export class NodeTree implements Tree {
   }
 
   /**
-   * Releases claimed block b of order k: clears its OCC, then climbs while the node below was
-   * left empty: marks COAL_side in the parent and clears OCC_side|COAL_side there while the mark
-   * is still set and the child still 0 (see the top of this file). For a failed claim
-   * (`rollback`) no mark goes into an OCC node (the refusing block's), and nothing above it is
-   * touched.
+   * Releases claimed block b of order k (an allocated block, or a failed claim): clears its OCC,
+   * then climbs while the node below was left empty: marks COAL_side in the parent and clears
+   * OCC_side|COAL_side there while the mark is still set and the child still 0 (see the top of
+   * this file).
    */
-  private releaseFrom(k: number, b: number, rollback: boolean): void {
+  private releaseBlock(k: number, b: number): void {
     const tree = this.words;
     const off = this.off;
     const n = off[k] + b;
@@ -208,19 +207,20 @@ export class NodeTree implements Tree {
       const side = i & 1;
       i >>= 1;
       const p = off[j + 1] + i;
+      const occ = OCC_L << side;
       const coal = COAL_L << side;
-      const clear = ~((OCC_L << side) | coal);
-      let old = 0;
-      if (rollback) {
-        old = Atomics.load(tree, p);
-        for (;;) {
-          if ((old & OCC) !== 0) return;
-          const seen = Atomics.compareExchange(tree, p, old, old | coal);
-          if (seen === old) break;
-          old = seen;
-        }
-      } else {
-        Atomics.or(tree, p, coal);
+      const clear = ~(occ | coal);
+      // The mark: only while the parent still shows this side occupied and is not claimed whole.
+      // The child is empty now, so nothing protects the parent any more: another release may have
+      // cleared the side and a claim taken the whole parent since (a COAL bit put there would
+      // stay forever, and break that block's release).
+      let old = Atomics.load(tree, p);
+      for (;;) {
+        if ((old & OCC) !== 0 || (old & occ) === 0) return;
+        if ((old & coal) !== 0) break;
+        const seen = Atomics.compareExchange(tree, p, old, old | coal);
+        if (seen === old) break;
+        old = seen;
       }
       old = Atomics.load(tree, p);
       let now = 0;

@@ -7,8 +7,8 @@
  *
  * Claim: one CAS on the block's own word sets its bit, its descendants' and its ancestors' in the
  * word; then, per tier above, the leaf over the bunch root gets OCC_side set and COAL_side cleared
- * (a no-op CAS is only read, as in NodeTree); a leaf with OCC fails the claim, which is rolled
- * back like a release that never marks an OCC leaf (see NodeTree on rollbacks).
+ * (a no-op CAS is only read, as in NodeTree); a leaf with OCC fails the claim, which is then
+ * released like an allocated block (see NodeTree on rollbacks).
  *
  * Anchors. A claim that completed its climb sets ANCHOR in its own word; any CAS that empties a
  * word clears it. While a word stays non-empty, the marks on its path up cannot be cleared (each
@@ -17,16 +17,17 @@
  * without climbing. In a bunch in use, an allocation is one CAS.
  *
  * Release: one CAS clears the block in its word (and the in-word ancestors left empty). If that
- * emptied the bunch, the leaf above it gets COAL_side (an OR), and its OCC_side is cleared by a
- * CAS, but only while COAL_side is still set (a claim through the leaf clears it: the bunch is
- * occupied again) and the bunch's word still reads empty; the tag makes that CAS fail if a claim
- * wrote the leaf's word since it was read (so a claim that occupied the bunch and a release that
- * restored the word's bits in between cannot fool it). If that emptied the upper bunch too, the
- * same happens one tier up. A failed claim is released the same way, except that it never marks
- * an OCC leaf (the refusing block's) and stops there. Marks not consumed (a claim slipped in
- * after the check) stay, always beside an OCC_side bit (COAL implies OCC); the next claim or
- * release through that leaf clears them, and they never hide a free block. NodeTree explains why
- * the mark, the emptiness check and the tag are each needed.
+ * emptied the bunch, COAL_side is set in the leaf above it, but only while that leaf still shows
+ * the side occupied and is not claimed whole (the bunch no longer protects it: another release
+ * may have cleared the side, and a claim taken the whole leaf, since); then OCC_side is cleared
+ * by a CAS, but only while COAL_side is still set (a claim through the leaf clears it: the bunch
+ * is occupied again) and the bunch's word still reads empty; the tag makes that CAS fail if a
+ * claim wrote the leaf's word since it was read (so a claim that occupied the bunch and a
+ * release that restored the word's bits in between cannot fool it). If that emptied the upper
+ * bunch too, the same happens one tier up. A failed claim is released the same way. Marks not
+ * consumed (a claim slipped in after the check) stay, always beside an OCC_side bit (COAL
+ * implies OCC); the next claim or release through that leaf clears them, and they never hide a
+ * free block. NodeTree explains why the mark, the emptiness check and the tag are each needed.
  */
 import { ANCHOR, bumped, F_COAL_L, F_OCC_L, PackedLayout, UPPER_STATE } from "./packed-layout.js";
 import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
@@ -163,7 +164,7 @@ export class PackedTree implements Tree {
       old = Atomics.load(words, w);
       for (;;) {
         if ((old & occ) !== 0) {
-          this.releaseFrom(k, b, true);
+          this.releaseBlock(k, b);
           return this.lo[u];
         }
         const now = (old | mark) & ~coal;
@@ -179,7 +180,7 @@ export class PackedTree implements Tree {
   }
 
   release(k: number, b: number): void {
-    this.releaseFrom(k, b, false);
+    this.releaseBlock(k, b);
   }
 
   isEmpty(k: number, b: number): boolean {
@@ -204,12 +205,11 @@ export class PackedTree implements Tree {
   }
 
   /**
-   * Releases claimed block b of order k: clears it in its word, then, for each bunch that became
-   * empty, marks COAL in the leaf above it and clears that leaf's side while the mark is still
-   * there and the bunch still empty (see the top of this file). For a failed claim (`rollback`)
-   * no mark goes into an OCC leaf (the refusing block's), and nothing above it is touched.
+   * Releases claimed block b of order k (an allocated block, or a failed claim): clears it in its
+   * word, then, for each bunch that became empty, marks COAL in the leaf above it and clears that
+   * leaf's side while the mark is still there and the bunch still empty (see the top of this file).
    */
-  private releaseFrom(k: number, b: number, rollback: boolean): void {
+  private releaseBlock(k: number, b: number): void {
     const words = this.words;
     const t = this.tierOf[k];
     const d = this.depthOf[k];
@@ -246,7 +246,7 @@ export class PackedTree implements Tree {
       const clear = ~(((F_OCC_L << side) << s) | coal);
       w = this.woff[u] + (leaf >>> du);
       root = leaf >>> du;
-      if (!this.mark(w, coal, this.own[ub | lp], rollback)) return;
+      if (!this.mark(w, coal, (F_OCC_L << side) << s, this.own[ub | lp])) return;
       old = Atomics.load(words, w);
       for (;;) {
         // A claim through this leaf cleared the mark: the bunch is occupied again.
@@ -272,17 +272,17 @@ export class PackedTree implements Tree {
   }
 
   /**
-   * Sets `coal` in word w. For a rollback, not when the leaf's OCC bit (`own`) is set.
-   * @returns false when it did not (the release stops there).
+   * Sets `coal` in word w, but only while the leaf still shows this side occupied (`occ`) and is
+   * not claimed as a whole (`own`). The bunch below is already empty, so the leaf is no longer
+   * protected by it: another release may have cleared the side and a claim taken the whole leaf
+   * since, and a COAL bit put into that claimed field would never be cleared.
+   * @returns false when it did not set it (the release stops: someone else cleared the side).
    */
-  private mark(w: number, coal: number, own: number, rollback: boolean): boolean {
-    if (!rollback) {
-      Atomics.or(this.words, w, coal);
-      return true;
-    }
+  private mark(w: number, coal: number, occ: number, own: number): boolean {
     let old = Atomics.load(this.words, w);
     for (;;) {
-      if ((old & own) !== 0) return false;
+      if ((old & own) !== 0 || (old & occ) === 0) return false;
+      if ((old & coal) !== 0) return true;
       const seen = Atomics.compareExchange(this.words, w, old, old | coal);
       if (seen === old) return true;
       old = seen;
