@@ -13,8 +13,8 @@ import type { Kind } from "./worker.js";
 const { values } = parseArgs({
   options: {
     workers: { type: "string" },
-    ops: { type: "string", default: "400000" },
-    runs: { type: "string", default: "5" },
+    ops: { type: "string", default: "2000000" },
+    runs: { type: "string", default: "7" },
     "size-mib": { type: "string", default: "128" },
     "page-size": { type: "string", default: "4096" },
     "max-order": { type: "string" },

@@ -18,26 +18,39 @@
 import { AllocError, show } from "../errors.js";
 import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
-/** "NBBS" */
+/** Header word 0 of every ConcurrentBuddy buffer: "NBBS". */
 export const MAGIC = 0x4e424253;
+/** Layout version in header word 1; `attach` refuses any other. */
 export const VERSION = 1;
 
+/** Header word indices (Int32), see the table above. */
 export const H_MAGIC = 0;
+/** Header: the layout version. */
 export const H_VERSION = 1;
+/** Header: log2(pageSize in bytes). */
 export const H_PAGE_SHIFT = 2;
+/** Header: maxOrder. */
 export const H_MAX_ORDER = 3;
+/** Header: pages managed. */
 export const H_PAGES = 4;
+/** Header: number of top blocks (trees). */
 export const H_ROOTS = 5;
+/** Header: the next automatic thread id (Atomics.add). */
 export const H_NEXT_THREAD = 6;
+/** Header: tree words. */
 export const H_WORDS = 7;
+/** Header: the tree variant's index in VARIANTS. */
 export const H_VARIANT = 8;
+/** Words of header (64 bytes, one cache line). */
 export const HEADER_WORDS = 16;
 
 /** Number of release counters; thread t adds to slot t % COUNTER_SLOTS. */
 export const COUNTER_SLOTS = 64;
 /** Words between two counters (64 bytes: one cache line each). */
 export const COUNTER_STRIDE = 16;
+/** First word of the release counters. */
 export const COUNTERS_WORD = HEADER_WORDS;
+/** First word of the tree. */
 export const TREE_WORD = COUNTERS_WORD + COUNTER_SLOTS * COUNTER_STRIDE;
 
 /** Most pages one allocator manages. */
@@ -61,7 +74,7 @@ export function bufferBytes(g: Geometry): number {
   return Math.ceil((indexAt + g.pages) / 8) * 8;
 }
 
-/** Writes a fresh header into `buffer` (all other bytes must be 0). */
+/** Writes a fresh header into `buffer` (all other bytes must be 0); MAGIC last, atomically. */
 export function writeHeader(buffer: SharedArrayBuffer, g: Geometry): void {
   const h = new Int32Array(buffer, 0, HEADER_WORDS);
   h[H_VERSION] = VERSION;

@@ -25,12 +25,15 @@
  */
 import type { TreeShape } from "./tree.js";
 
-/** Field offsets inside a leaf field. */
+/** OCC_L inside a leaf field (OCC_R is `F_OCC_L << 1`); shift by the field's base. */
 export const F_OCC_L = 2;
+/** COAL_L inside a leaf field (COAL_R is `F_COAL_L << 1`). */
 export const F_COAL_L = 8;
+/** All five bits of a leaf field. */
 export const FIELD = 31;
-/** One unit of an upper tier's tag, and the state bits below it. */
+/** One unit of an upper tier's tag (bits 11..30). */
 export const TAG = 1 << 11;
+/** The state bits of an upper tier's word (below the tag). */
 export const UPPER_STATE = TAG - 1;
 /** Bit 31: the word's path up is marked by a completed claim and the word stayed non-empty since. */
 export const ANCHOR = 1 << 31;
