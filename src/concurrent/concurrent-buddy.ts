@@ -7,15 +7,18 @@
  * Search. allocOrder(k) scans the blocks of order k from this handle's cursor (initially a point
  * spread by the thread id, so threads start far apart: the paper's per-CPU hint), claiming the
  * first free one (the tree variant's scan, see tree.ts). The cursor then stays on the block
- * found, so a thread that frees and allocates again reuses its own part of the memory.
+ * found, and a free near it moves it to the freed block, so a thread keeps reusing a compact,
+ * cache-warm part of the tree of its own.
  *
  * No spurious null. A scan can miss free memory: a block freed behind the scan position, or
  * buddies whose merge finishes after the scan looked at their parent. So a failed scan is not
  * trusted: the allocator sums the release counters (every free adds 1 to its thread's counter
- * after its last mark is cleared), scans the whole order again, and returns null only if the sum
- * did not move meanwhile. Then every node the scan saw busy was still held at the end of the scan
- * by a live block or by an operation still in flight (a claim, or a free that had not returned).
- * A rescan happens only because some free completed, so the loop is lock-free.
+ * after its last mark is cleared), scans the whole order again reading every word with
+ * Atomics.load (the first scan may read plainly: its reads are only CAS guesses), and returns
+ * null only if the sum did not move meanwhile. Then every node the scan saw busy was still held
+ * at the end of the scan by a live block or by an operation still in flight (a claim, a failed
+ * claim's release, or a free that had not returned). A rescan happens only because some free
+ * completed, so the loop is lock-free.
  *
  * free(address) takes the block's order back from the order index with one Atomics.exchange:
  * two threads freeing the same block cannot both succeed, and a double free finds 0 and throws
