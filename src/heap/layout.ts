@@ -16,7 +16,7 @@
  *     +80  f64  firstPage (the first allocatable page)  +88 .. +127  zero
  *     +128 i32[classCount]  head of each class's list of slabs with a free object (page index
  *               relative to firstPage), or -1
- *   storage               the page allocator's PageStorage (heads, next, prev, state), 8-aligned
+ *   storage               the page allocator's PageStorage (links: heads, mask, next/prev pairs; then state), 8-aligned
  *   side                  Int32[4 * storagePages], one record of 4 words per page (relative index p):
  *     [4p]     owner: 0 when no allocation starts in page p; slab page: (head << 8) | (class + 1),
  *              head = the slab's first page; large block: (p << 8) | LARGE_KIND on its first page
@@ -34,7 +34,7 @@ import { pageStorageBytes } from "../page/page-map.js";
 
 export const MAGIC = 0x50414548;
 /** The header format this code reads and writes. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const HEADER_BYTES = 128;
 /** Word (Int32) indices in the header. */
 export const W_MAGIC = 0;

@@ -68,8 +68,17 @@ export class BuddyAllocator implements Inspectable {
   private windowBytes = 0;
   private windowSlot = 0;
   private windowPages = 0;
+  /*
+   * The int32 copies the fast path reads. Every store to them is `| 0`: V8 keeps a field's
+   * representation per hidden class, and one double stored anywhere would turn every read of it
+   * into float arithmetic (it did: slotOf had gone to float compares and conversions).
+   */
   /** The window's pages when it lies below 2^31 bytes and pages are below 2^31 bytes, else 0. */
   private lowPages = 0;
+  /** The window's address when `lowPages` > 0, else 0. */
+  private lowAddress = 0;
+  /** The window's first slot when `lowPages` > 0, else 0. */
+  private lowSlot = 0;
   private readonly pageShift: number;
   private readonly pageMask: number;
   private readonly invSectionBytes: number;
@@ -106,8 +115,8 @@ export class BuddyAllocator implements Inspectable {
     this.sectionBytes = pageSize * 2 ** this.sectionOrder;
     this.invSectionBytes = 1 / this.sectionBytes;
     this.invPageSize = 1 / pageSize;
-    this.pageShift = pageSize < 2 ** 31 ? log2Exact(pageSize) : 0;
-    this.pageMask = pageSize < 2 ** 31 ? pageSize - 1 : 0;
+    this.pageShift = pageSize < 2 ** 31 ? log2Exact(pageSize) | 0 : 0;
+    this.pageMask = pageSize < 2 ** 31 ? (pageSize - 1) | 0 : 0;
     this.map = new PageMap(maxOrder, this.sectionOrder, new Float64Array(0), this.sectionBytes);
     this.directory = new SectionDirectory(this.map.sectionNumber);
   }
@@ -236,7 +245,7 @@ export class BuddyAllocator implements Inspectable {
         ? this.map.take(order)
         : takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
     if (slot < 0) return null;
-    this.map.next[slot] = tag;
+    this.map.setTag(slot, tag);
     return this.addressOf(slot);
   }
 
@@ -250,7 +259,7 @@ export class BuddyAllocator implements Inspectable {
     if (tag !== 0) validateTag(tag);
     const slot = this.map.take(order);
     if (slot < 0) return null;
-    this.map.next[slot] = tag;
+    this.map.setTag(slot, tag);
     return this.addressOf(slot);
   }
 
@@ -278,7 +287,7 @@ export class BuddyAllocator implements Inspectable {
       const state = this.map.state[head];
       if (state === (FREE | k)) {
         this.map.carve(head, k, target, order);
-        this.map.next[target] = 0;
+        this.map.setTag(target, 0);
         return address;
       }
       if ((state & ALLOCATED) !== 0 && (state & ORDER_MASK) >= k) return null; // an allocated block holds it
@@ -302,7 +311,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
    */
   tagOf(address: number): number {
-    return this.map.next[this.liveSlot(address, "tagOf")];
+    return this.map.tagOf(this.liveSlot(address, "tagOf"));
   }
 
   /**
@@ -312,7 +321,7 @@ export class BuddyAllocator implements Inspectable {
   setTag(address: number, tag: number): void {
     const slot = this.liveSlot(address, "setTag");
     validateTag(tag);
-    this.map.next[slot] = tag;
+    this.map.setTag(slot, tag);
   }
 
   /**
@@ -370,17 +379,17 @@ export class BuddyAllocator implements Inspectable {
     const map = this.map;
     let pages = 0;
     for (let order = 0; order <= this.maxOrder; order++) {
-      for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) pages += 2 ** order;
+      for (let slot = map.head(order); slot !== NIL; slot = map.nextOf(slot)) pages += 2 ** order;
     }
     return pages;
   }
 
   /** @internal The metadata slot of a page-aligned managed address, or -1. */
   slotOf(address: number): number {
-    const offset = (address | 0) - this.windowAddress;
+    const offset = ((address | 0) - this.lowAddress) | 0;
     const page = offset >>> this.pageShift;
     if ((address | 0) === address && (offset & this.pageMask) === 0 && page < this.lowPages) {
-      return this.windowSlot + page;
+      return (this.lowSlot + page) | 0;
     }
     return this.slotOfWide(address);
   }
@@ -402,9 +411,9 @@ export class BuddyAllocator implements Inspectable {
 
   /** @internal The address in bytes of a slot's page. */
   addressOf(slot: number): number {
-    const page = slot - this.windowSlot;
+    const page = (slot - this.lowSlot) | 0;
     return page >>> 0 < this.lowPages
-      ? this.windowAddress + (page << this.pageShift)
+      ? (this.lowAddress + (page << this.pageShift)) | 0
       : this.addressOfWide(slot);
   }
 
@@ -457,7 +466,9 @@ export class BuddyAllocator implements Inspectable {
     this.windowSlot = first * pages;
     this.windowPages = length * pages;
     const low = this.windowAddress + this.windowBytes <= 2 ** 31 && this.pageSize < 2 ** 31;
-    this.lowPages = low ? this.windowPages : 0;
+    this.lowPages = low ? this.windowPages | 0 : 0;
+    this.lowAddress = low ? this.windowAddress | 0 : 0;
+    this.lowSlot = low ? this.windowSlot | 0 : 0;
   }
 
   /** Index of the first region starting after `address`. */

@@ -30,7 +30,7 @@ export function takeConstrained(
   for (let k = order; k <= a.maxOrder; k++) {
     let best = -1;
     let bestAddress = limit - size + 1; // a block must start below this
-    for (let slot = map.heads[k]; slot >= 0; slot = map.next[slot]) {
+    for (let slot = map.head(k); slot >= 0; slot = map.nextOf(slot)) {
       const address = a.addressOf(slot);
       // Free blocks of order >= alignOrder are aligned already; smaller ones only by chance.
       if (address < bestAddress && (k >= alignOrder || (address / a.pageSize) % alignPages === 0)) {

@@ -31,28 +31,32 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
     while (end < old.sectionCount && newIndex[end] === newIndex[end - 1] + 1) end++;
     const to = newIndex[start] * pages;
     map.state.set(old.state.subarray(start * pages, end * pages), to);
-    map.next.set(old.next.subarray(start * pages, end * pages), to); // tags of allocated blocks
+    // Link words come along too: an allocated block's tag is its `next`; free links are redone below.
+    map.links.set(
+      old.links.subarray(old.linkBase + 2 * start * pages, old.linkBase + 2 * end * pages),
+      map.linkBase + 2 * to,
+    );
     start = end;
   }
   const moved = (slot: number) =>
     slot === NIL ? NIL : newIndex[slot >>> shift] * pages + (slot & (pages - 1));
   for (let order = 0; order <= maxOrder; order++) {
-    map.heads[order] = moved(old.heads[order]);
+    map.links[order] = moved(old.head(order));
     let previous = NIL;
-    for (let slot = old.heads[order]; slot !== NIL; slot = old.next[slot]) {
+    for (let slot = old.head(order); slot !== NIL; slot = old.nextOf(slot)) {
       const to = moved(slot);
-      map.next[to] = moved(old.next[slot]);
-      map.prev[to] = previous;
+      map.links[map.linkBase + 2 * to] = moved(old.nextOf(slot));
+      map.links[map.linkBase + 2 * to + 1] = previous;
       previous = to;
     }
   }
-  map.heads[map.maskIndex] = old.heads[old.maskIndex];
+  map.links[map.maskIndex] = old.links[old.maskIndex];
   return map;
 }
 
 /**
  * Section numbers of [first, end) (bytes) that have no metadata yet, increasing.
- * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed 2^31 pages of metadata.
+ * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed 2^30 pages of metadata.
  */
 export function missingSections(
   map: PageMap,
@@ -66,7 +70,7 @@ export function missingSections(
   if ((map.sectionCount + spanned) * 2 ** map.sectionOrder > MAX_SLOTS) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `region ${show(first)}..${show(end)} needs more than 2^31 pages of metadata`,
+      `region ${show(first)}..${show(end)} needs more than 2^30 pages of metadata`,
     );
   }
   const added: number[] = [];
@@ -101,10 +105,9 @@ export function appendSections(map: PageMap, end: number, sectionBytes: number):
     map.external ? map : undefined,
   );
   if (!map.external) {
+    // Same linkBase, and old slots keep their numbers: both arrays copy as they are.
     grown.state.set(map.state);
-    grown.next.set(map.next);
-    grown.prev.set(map.prev);
-    grown.heads.set(map.heads);
+    grown.links.set(map.links);
   }
   return grown;
 }

@@ -29,7 +29,7 @@ export function statsOf(a: Inspectable): AllocatorStats {
   const map = a.map;
   const freeBlocksByOrder = new Array<number>(a.maxOrder + 1).fill(0);
   for (let order = 0; order <= a.maxOrder; order++) {
-    for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) freeBlocksByOrder[order]++;
+    for (let slot = map.head(order); slot !== NIL; slot = map.nextOf(slot)) freeBlocksByOrder[order]++;
   }
   return statsFromFreeBlocks(
     freeBlocksByOrder,
@@ -60,7 +60,7 @@ export function* iterateBlocks(
       const order = state & ORDER_MASK;
       if ((state & flag) !== 0) {
         const address = a.addressOf(slot);
-        yield withTag ? { address, order, tag: map.next[slot] } : { address, order };
+        yield withTag ? { address, order, tag: map.tagOf(slot) } : { address, order };
       }
       if (order >= s) {
         following = section + 2 ** (order - s);
@@ -86,7 +86,7 @@ export function locateBlock(a: Inspectable, address: number): BlockInfo | null {
     const size = a.pageSize * 2 ** order;
     if (head + size <= address) return null;
     const free = (state & FREE) !== 0;
-    return { address: head, order, size, free, tag: free ? 0 : a.map.next[slot] };
+    return { address: head, order, size, free, tag: free ? 0 : a.map.tagOf(slot) };
   }
   return null;
 }
@@ -177,11 +177,11 @@ function checkFreeLists(a: Inspectable, freeHeads: Float64Array): void {
     const where = `free list of order ${order}`;
     let previous = NIL;
     let listed = 0;
-    for (let slot = map.heads[order]; slot !== NIL; slot = map.next[slot]) {
+    for (let slot = map.head(order); slot !== NIL; slot = map.nextOf(slot)) {
       if (slot < 0 || slot >= map.state.length) corrupt(`${where} links to slot ${slot}`);
       if (map.state[slot] !== (FREE | order))
         corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
-      if (previous !== NIL && map.prev[slot] !== previous) {
+      if (previous !== NIL && map.prevOf(slot) !== previous) {
         corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
       }
       if (++listed > freeHeads[order]) corrupt(`${where} lists more blocks than are free, or loops`);

@@ -8,28 +8,35 @@
  * number in the address space, strictly increasing), and page `p` of section `i` has the
  * metadata index ("slot") `i * S + p`. A block of order k < sectionOrder lies inside one
  * section, so its buddy is `slot ^ 2^k`; a block of order k >= sectionOrder covers 2^(k-s)
- * whole sections, all present and therefore numbered consecutively.
+ * whole sections, all present and therefore numbered consecutively, so its upper half is
+ * `slot + 2^k` at every order.
  *
- * Per page:
- *   state (Uint8)   0                  NONE: not a block start (inside a block, or not managed)
+ * Two typed arrays hold everything:
+ *   state (Uint8, one per page)
+ *                   0                  NONE: not a block start (inside a block, or not managed)
  *                   FREE | order       the first page of a free block
  *                   ALLOCATED | order  the first page of an allocated block
- *   next, prev (Int32)  a free block's neighbours in its order's free list (NIL ends it; the
- *                   head's `prev` is not kept, so popping the head never touches the next
- *                   block's page); an allocated block keeps its tag in `next`. Interior pages
- *                   are never read.
- * 9 bytes per page in all, touched only at block starts.
+ *   links (Int32)   [0..maxOrder]      the first free block of each order, or NIL
+ *                   [maxOrder + 1]     the order mask: bit k set iff order k has a free block
+ *                   [linkBase + 2s]    slot s's `next`: the following block in its free list
+ *                                      (NIL ends it), or the tag of an allocated block
+ *                   [linkBase + 2s + 1] slot s's `prev`: the preceding block, for free blocks
+ *                                      that are not the head (the head's is not kept, so
+ *                                      popping the head never touches the next block's page)
+ * 9 bytes per page in all, touched only at block starts; a block's two links share a cache line.
+ * One Int32Array for heads, mask and links means V8 checks and loads one array's bounds and base
+ * per call, and every index below is int32 arithmetic (`| 0`), so no overflow checks either:
+ * together they took a third off the alloc/free path. Slots stay below 2^30 so `2s + 1` fits.
  *
- * Free lists. One doubly-linked LIFO list per order (`heads[order]`), so a block is removed by
- * its address in O(1) when its buddy merges with it. `heads[maxOrder + 1]` is the order mask: bit
- * k set iff the list of order k is non-empty, so the smallest order that fits is one
- * count-trailing-zeros away.
+ * Free lists. One doubly-linked LIFO list per order, so a block is removed by its address in
+ * O(1) when its buddy merges with it, and the smallest order that fits is one
+ * count-trailing-zeros of the order mask away.
  *
  * The buddy core. `take`, `carve` and `release` split and merge blocks on these arrays; they
  * live here, next to the constants they test, so that the alloc/free path stays small enough
  * for V8 to inline into its callers. Their callers validate; they assume valid slots.
  *
- * Storage. The four arrays are the allocator's own, or views the caller carves from memory it
+ * Storage. The two arrays are the allocator's own, or views the caller carves from memory it
  * manages itself (a heap's buffer, shared by workers): then every mutable bit of the free lists
  * lives in that memory, and another handle over the same views sees the same allocator.
  */
@@ -43,6 +50,8 @@ const enum State {
   FREE = 0x40,
   ALLOCATED = 0x80,
   ORDER_MASK = 0x3f,
+  /** End of a free list (a link value, kept here to be inlined like the rest). */
+  NIL = -1,
 }
 /** State byte flag: the slot starts a free block. */
 export const FREE = State.FREE;
@@ -52,22 +61,18 @@ export const ALLOCATED = State.ALLOCATED;
 export const ORDER_MASK = State.ORDER_MASK;
 /** Default section size, 2^8 pages: small enough that a lone page costs little, big enough that merges rarely cross sections. */
 export const MAX_SECTION_ORDER = 8;
-/** Slots are Int32 indices. */
-export const MAX_SLOTS = 2 ** 31 - 1;
+/** Most slots (pages of metadata) one allocator holds: 2^30, so link indices stay int32. */
+export const MAX_SLOTS = 2 ** 30;
 
 /** End of a free list. */
-export const NIL = -1;
+export const NIL = State.NIL;
 
 /** The typed arrays that hold the per-page metadata and the list heads; see the file comment. */
 export interface PageStorage {
   /** One byte per page. */
   state: Uint8Array;
-  /** One Int32 per page. */
-  next: Int32Array;
-  /** One Int32 per page. */
-  prev: Int32Array;
-  /** maxOrder + 2 Int32: the list heads, then the order mask. */
-  heads: Int32Array;
+  /** maxOrder + 2 words (list heads, order mask), then two per page (next, prev). */
+  links: Int32Array;
 }
 
 /** Bytes of storage for `pages` pages and orders 0..maxOrder, laid out by {@link pageStorageIn}. */
@@ -75,18 +80,16 @@ export function pageStorageBytes(pages: number, maxOrder: number): number {
   return (maxOrder + 2) * 4 + pages * 8 + pages;
 }
 
-/** Views of a {@link PageStorage} at `byteOffset` (a multiple of 4) of `buffer`: heads, next, prev, state. */
+/** Views of a {@link PageStorage} at `byteOffset` (a multiple of 4) of `buffer`: links, then state. */
 export function pageStorageIn(
   buffer: ArrayBufferLike,
   byteOffset: number,
   pages: number,
   maxOrder: number,
 ): PageStorage {
-  const heads = new Int32Array(buffer, byteOffset, maxOrder + 2);
-  const next = new Int32Array(buffer, heads.byteOffset + heads.byteLength, pages);
-  const prev = new Int32Array(buffer, next.byteOffset + next.byteLength, pages);
-  const state = new Uint8Array(buffer, prev.byteOffset + prev.byteLength, pages);
-  return { state, next, prev, heads };
+  const links = new Int32Array(buffer, byteOffset, maxOrder + 2 + 2 * pages);
+  const state = new Uint8Array(buffer, links.byteOffset + links.byteLength, pages);
+  return { state, links };
 }
 
 /** Typed-array metadata for a fixed set of sections. Replaced wholesale when sections are added. */
@@ -103,19 +106,23 @@ export class PageMap {
   readonly sectionAddress: Float64Array;
   /** The low 31 bits of each section number, for integer bit tests (buddy direction). */
   readonly sectionLowBits: Int32Array;
+  /** One state byte per slot; see the file comment. */
   readonly state: Uint8Array;
-  readonly next: Int32Array;
-  readonly prev: Int32Array;
-  /** First free block of each order, or NIL; then the order mask. */
-  readonly heads: Int32Array;
-  /** Index of the order mask in `heads`. */
+  /** Heads, order mask, then two link words per slot; see the file comment. */
+  readonly links: Int32Array;
+  /** Index in `links` of the order mask (maxOrder + 1). */
   readonly maskIndex: number;
+  /** Index in `links` of slot 0's `next` (maxOrder + 2). */
+  readonly linkBase: number;
+  /** Number of slots (present sections times pages per section). */
+  readonly slots: number;
   /** True when the arrays are the caller's views (not counted as this allocator's metadata). */
   readonly external: boolean;
 
   /**
    * @param storage views to use instead of new arrays; they must hold at least the sections'
    * pages, and their content is taken as it is (see {@link PageMap.clear}).
+   * @throws RangeError when `storage` is too small.
    */
   constructor(
     maxOrder: number,
@@ -131,92 +138,104 @@ export class PageMap {
     this.sectionAddress = sectionNumbers.map((n) => n * sectionBytes);
     this.sectionLowBits = Int32Array.from(sectionNumbers, (n) => n % 2 ** 31);
     this.maskIndex = maxOrder + 1;
-    const slots = this.sectionCount * 2 ** sectionOrder;
+    this.linkBase = maxOrder + 2;
+    this.slots = this.sectionCount * 2 ** sectionOrder;
     this.external = storage !== undefined;
     if (storage === undefined) {
-      this.state = new Uint8Array(slots);
-      this.next = new Int32Array(slots);
-      this.prev = new Int32Array(slots);
-      this.heads = new Int32Array(maxOrder + 2);
+      this.state = new Uint8Array(this.slots);
+      this.links = new Int32Array(this.linkBase + 2 * this.slots);
       this.clear();
     } else {
-      const { state, next, prev, heads } = storage;
-      if (state.length < slots || next.length < slots || prev.length < slots || heads.length < maxOrder + 2) {
+      const { state, links } = storage;
+      if (state.length < this.slots || links.length < this.linkBase + 2 * this.slots) {
         throw new RangeError(
-          `page storage holds fewer than the ${slots} pages of ${this.sectionCount} sections`,
+          `page storage holds fewer than the ${this.slots} pages of ${this.sectionCount} sections`,
         );
       }
       this.state = state;
-      this.next = next;
-      this.prev = prev;
-      this.heads = heads;
+      this.links = links;
     }
   }
 
   /** Empties every list and marks every page NONE. */
   clear(): void {
     this.state.fill(0);
-    this.heads.fill(NIL);
-    this.heads[this.maskIndex] = 0;
+    this.links.fill(State.NIL, 0, this.maskIndex);
+    this.links[this.maskIndex] = 0;
   }
 
   /** Bit k set iff order k has a free block. */
   get orderMask(): number {
-    return this.heads[this.maskIndex] >>> 0;
+    return this.links[this.maskIndex] >>> 0;
   }
 
   /** Bytes held in typed arrays. */
   get byteLength(): number {
     const sections =
       this.sectionNumber.byteLength + this.sectionAddress.byteLength + this.sectionLowBits.byteLength;
-    if (this.external) return sections;
-    return (
-      this.state.byteLength + this.next.byteLength + this.prev.byteLength + this.heads.byteLength + sections
-    );
+    return this.external ? sections : this.state.byteLength + this.links.byteLength + sections;
+  }
+
+  /** The first free block of `order`, or NIL. */
+  head(order: number): number {
+    return this.links[order];
+  }
+
+  /** The block after free block `slot` in its list, or NIL. */
+  nextOf(slot: number): number {
+    return this.links[(this.linkBase + (slot << 1)) | 0];
+  }
+
+  /** The block before free block `slot` in its list (not kept for a list's head). */
+  prevOf(slot: number): number {
+    return this.links[(this.linkBase + (slot << 1) + 1) | 0];
+  }
+
+  /** The tag of allocated block `slot`. */
+  tagOf(slot: number): number {
+    return this.links[(this.linkBase + (slot << 1)) | 0];
+  }
+
+  /** Sets the tag of allocated block `slot` (the caller validated it). */
+  setTag(slot: number, tag: number): void {
+    this.links[(this.linkBase + (slot << 1)) | 0] = tag;
   }
 
   /** Marks `slot` as a free block of `order` and puts it at the head of that order's list. */
   push(slot: number, order: number): void {
-    const heads = this.heads;
-    const head = heads[order];
+    const links = this.links;
+    const base = this.linkBase;
+    const head = links[order];
     this.state[slot] = State.FREE | order;
-    this.next[slot] = head;
-    if (head < 0) heads[this.maskIndex] |= 1 << order;
-    else this.prev[head] = slot;
-    heads[order] = slot;
-  }
-
-  /**
-   * Puts `slot` as a free block of `order` on that order's list, which the caller knows is empty
-   * (splitting: every order below the one split from is empty). The caller updates the mask.
-   */
-  pushOnEmpty(slot: number, order: number): void {
-    this.state[slot] = State.FREE | order;
-    this.next[slot] = NIL;
-    this.heads[order] = slot;
+    links[(base + (slot << 1)) | 0] = head;
+    if (head < 0) links[this.maskIndex] |= 1 << order;
+    else links[(base + (head << 1) + 1) | 0] = slot;
+    links[order] = slot;
   }
 
   /** Takes the head of `order`'s list, which must not be empty; returns its slot (state left to the caller). */
   popHead(order: number): number {
-    const heads = this.heads;
-    const slot = heads[order];
-    const n = this.next[slot];
-    heads[order] = n; // the new head's prev is not kept: no write to its page
-    if (n < 0) heads[this.maskIndex] &= ~(1 << order);
+    const links = this.links;
+    const slot = links[order];
+    const n = links[(this.linkBase + (slot << 1)) | 0];
+    links[order] = n; // the new head's prev is not kept: no write to its page
+    if (n < 0) links[this.maskIndex] &= ~(1 << order);
     return slot;
   }
 
   /** Removes the free block of `order` at `slot` from its list (its state is left to the caller). */
   unlink(slot: number, order: number): void {
-    const heads = this.heads;
-    const n = this.next[slot];
-    if (heads[order] === slot) {
-      heads[order] = n; // the new head's prev is not kept: no write to its page
-      if (n < 0) heads[this.maskIndex] &= ~(1 << order);
+    const links = this.links;
+    const base = this.linkBase;
+    const at = (base + (slot << 1)) | 0;
+    const n = links[at];
+    if (links[order] === slot) {
+      links[order] = n; // the new head's prev is not kept: no write to its page
+      if (n < 0) links[this.maskIndex] &= ~(1 << order);
     } else {
-      const p = this.prev[slot];
-      this.next[p] = n;
-      if (n >= 0) this.prev[n] = p;
+      const p = links[(at + 1) | 0];
+      links[(base + (p << 1)) | 0] = n;
+      if (n >= 0) links[(base + (n << 1) + 1) | 0] = p;
     }
   }
 
@@ -231,17 +250,24 @@ export class PageMap {
    * `order` (the upper halves go free). Returns its slot, now ALLOCATED, or -1 when none fits.
    */
   take(order: number): number {
-    const mask = this.heads[this.maskIndex] >>> order;
+    const links = this.links;
+    const mask = links[this.maskIndex] >>> order;
     if (mask === 0) return -1;
-    const found = order + 31 - Math.clz32(mask & -mask); // the lowest set bit
+    const found = (order + 31 - Math.clz32(mask & -mask)) | 0; // the lowest set bit
     const slot = this.popHead(found);
     if (found > order) {
-      // Every order from `order` to found - 1 was empty, or `found` would be smaller.
+      // Every order from `order` to found - 1 was empty, or `found` would be smaller: each upper
+      // half becomes its order's only block.
+      const state = this.state;
+      const base = this.linkBase;
       for (let k = found; k > order; ) {
-        k--;
-        this.pushOnEmpty(this.upperHalf(slot, k), k);
+        k = (k - 1) | 0;
+        const upper = (slot + (1 << k)) | 0;
+        state[upper] = State.FREE | k;
+        links[(base + (upper << 1)) | 0] = State.NIL;
+        links[k] = upper;
       }
-      this.heads[this.maskIndex] |= ((1 << found) - 1) & ~((1 << order) - 1);
+      links[this.maskIndex] |= ((1 << found) - 1) & ~((1 << order) - 1);
     }
     this.state[slot] = State.ALLOCATED | order;
     return slot;
@@ -254,7 +280,7 @@ export class PageMap {
     let slot = head;
     while (k > order) {
       k--;
-      const upper = this.upperHalf(slot, k);
+      const upper = slot + 2 ** k;
       if (target >= upper) {
         this.push(slot, k);
         slot = upper;
@@ -272,10 +298,23 @@ export class PageMap {
     state[slot] = 0;
     let k = order;
     // Below the section order the buddy is in the same section: slot ^ 2^k.
-    for (; k < inSection; k++) {
+    const links = this.links;
+    const base = this.linkBase;
+    for (; k < inSection; k = (k + 1) | 0) {
       const buddy = slot ^ (1 << k);
       if (state[buddy] !== (State.FREE | k)) break;
-      this.unlink(buddy, k);
+      // `unlink(buddy, k)` written out: V8 declines to inline a call in this loop, and the call
+      // was a fifth of the free path.
+      const at = (base + (buddy << 1)) | 0;
+      const n = links[at];
+      if (links[k] === buddy) {
+        links[k] = n;
+        if (n < 0) links[this.maskIndex] &= ~(1 << k);
+      } else {
+        const p = links[(at + 1) | 0];
+        links[(base + (p << 1)) | 0] = n;
+        if (n >= 0) links[(base + (n << 1) + 1) | 0] = p;
+      }
       state[buddy] = 0;
       slot &= ~(1 << k);
     }
@@ -293,12 +332,6 @@ export class PageMap {
       if (buddy < slot) slot = buddy;
     }
     this.push(slot, k);
-  }
-
-  /** The slot of the upper half when a block at `slot` of order k+1 splits into order k. */
-  upperHalf(slot: number, k: number): number {
-    const s = this.sectionOrder;
-    return k < s ? slot + (1 << k) : ((slot >>> s) + (1 << (k - s))) << s;
   }
 
   /** Slot of the buddy of the order-k block (k >= sectionOrder) starting at `section`, or -1 if not present. */

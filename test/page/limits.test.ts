@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BuddyAllocator } from "../../src/index.js";
 
 describe("limits of one allocator", () => {
-  it("refuses a region whose metadata would exceed 2^31 pages, at once and changing nothing", () => {
+  it("refuses a region whose metadata would exceed 2^30 pages, at once and changing nothing", () => {
     const a = new BuddyAllocator();
     a.addRegion(0, 1 << 20);
     const before = [...a.freeBlocks()];
