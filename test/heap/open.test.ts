@@ -93,7 +93,9 @@ describe("Heap.open", () => {
     const versionError = catchError(() => Heap.open(heap.buffer));
     expect(versionError.code).toBe("CORRUPT");
     expect(versionError.message).toMatch(
-      new RegExp(`format version ${HEAP_FORMAT_VERSION + 1}, this library reads version ${HEAP_FORMAT_VERSION}`),
+      new RegExp(
+        `format version ${HEAP_FORMAT_VERSION + 1}, this library reads version ${HEAP_FORMAT_VERSION}`,
+      ),
     );
     words[1] = HEAP_FORMAT_VERSION;
 
