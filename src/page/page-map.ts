@@ -213,16 +213,6 @@ export class PageMap {
     links[order] = slot;
   }
 
-  /** Takes the head of `order`'s list, which must not be empty; returns its slot (state left to the caller). */
-  popHead(order: number): number {
-    const links = this.links;
-    const slot = links[order];
-    const n = links[(this.linkBase + (slot << 1)) | 0];
-    links[order] = n; // the new head's prev is not kept: no write to its page
-    if (n < 0) links[this.maskIndex] &= ~(1 << order);
-    return slot;
-  }
-
   /** Removes the free block of `order` at `slot` from its list (its state is left to the caller). */
   unlink(slot: number, order: number): void {
     const links = this.links;
@@ -248,28 +238,31 @@ export class PageMap {
   /**
    * Takes a block of `order`: the head of the smallest non-empty order that fits, split down to
    * `order` (the upper halves go free). Returns its slot, now ALLOCATED, or -1 when none fits.
+   * Kept compact on purpose: V8 inlines a call only while the callee's bytecode, with what it
+   * inlines in turn, fits its budget, and the alloc path inlined whole is worth a tenth.
    */
   take(order: number): number {
     const links = this.links;
     const mask = links[this.maskIndex] >>> order;
     if (mask === 0) return -1;
-    const found = (order + 31 - Math.clz32(mask & -mask)) | 0; // the lowest set bit
-    const slot = this.popHead(found);
-    if (found > order) {
-      // Every order from `order` to found - 1 was empty, or `found` would be smaller: each upper
-      // half becomes its order's only block.
-      const state = this.state;
-      const base = this.linkBase;
-      for (let k = found; k > order; ) {
-        k = (k - 1) | 0;
-        const upper = (slot + (1 << k)) | 0;
-        state[upper] = State.FREE | k;
-        links[(base + (upper << 1)) | 0] = State.NIL;
-        links[k] = upper;
-      }
-      links[this.maskIndex] |= ((1 << found) - 1) & ~((1 << order) - 1);
+    let k = (order + 31 - Math.clz32(mask & -mask)) | 0; // the lowest set bit
+    const slot = links[k];
+    const base = this.linkBase;
+    const next = links[(base + (slot << 1)) | 0];
+    links[k] = next; // the new head's prev is not kept: no write to its page
+    // Mask bits order..k-1 were clear (else k would be smaller) and the split sets them all;
+    // bit k clears when the block taken was its list's last. One XOR flips exactly those bits.
+    links[this.maskIndex] ^= ((1 << k) - (1 << order)) | (next < 0 ? 1 << k : 0);
+    const state = this.state;
+    while (k > order) {
+      // Every order below k is empty now, so each upper half is its list's only block.
+      k = (k - 1) | 0;
+      const upper = (slot + (1 << k)) | 0;
+      state[upper] = State.FREE | k;
+      links[(base + (upper << 1)) | 0] = State.NIL;
+      links[k] = upper;
     }
-    this.state[slot] = State.ALLOCATED | order;
+    state[slot] = State.ALLOCATED | order;
     return slot;
   }
 
@@ -298,23 +291,10 @@ export class PageMap {
     state[slot] = 0;
     let k = order;
     // Below the section order the buddy is in the same section: slot ^ 2^k.
-    const links = this.links;
-    const base = this.linkBase;
     for (; k < inSection; k = (k + 1) | 0) {
       const buddy = slot ^ (1 << k);
       if (state[buddy] !== (State.FREE | k)) break;
-      // `unlink(buddy, k)` written out: V8 declines to inline a call in this loop, and the call
-      // was a fifth of the free path.
-      const at = (base + (buddy << 1)) | 0;
-      const n = links[at];
-      if (links[k] === buddy) {
-        links[k] = n;
-        if (n < 0) links[this.maskIndex] &= ~(1 << k);
-      } else {
-        const p = links[(at + 1) | 0];
-        links[(base + (p << 1)) | 0] = n;
-        if (n >= 0) links[(base + (n << 1) + 1) | 0] = p;
-      }
+      this.unlink(buddy, k);
       state[buddy] = 0;
       slot &= ~(1 << k);
     }
