@@ -9,7 +9,7 @@ import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildNative, type NativeRun, runNative } from "./native/run.js";
+import { buildNative, type NativeRun, runNativeOnce, selfCheckNative } from "./native/run.js";
 import { POOL, WORKLOADS, type WorkloadName } from "./workloads.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -112,12 +112,19 @@ let failed = false;
 for (const w of workloads) {
   const results = new Map<string, { runs: Run[]; ops: number; poolBytes: number }>();
   if (nativeCc) {
-    progress(`${w}: native C (self-check, then ${runs} runs)`);
-    results.set("c", { runs: runNative(w, ops, runs), ops, poolBytes: POOL.bytes });
+    progress(`${w}: native C self-check`);
+    selfCheckNative(w, ops);
+    results.set("c", { runs: [], ops, poolBytes: POOL.bytes });
   }
   for (const p of jsPeers) results.set(p, { runs: [], ops: 0, poolBytes: 0 });
   for (let r = 0; r < runs; r++) {
-    // Round-robin over peers so slow drift (thermal, other load) hits every peer alike.
+    // Round-robin over all peers, C included, so slow drift (thermal, other load on a shared
+    // machine) hits every peer alike; C's runs were once taken back to back and its median
+    // moved 40% between invocations while ours did not.
+    if (nativeCc) {
+      progress(`${w}: c run ${r + 1}/${runs}`);
+      results.get("c")?.runs.push(runNativeOnce(w, ops));
+    }
     for (const p of jsPeers) {
       const entry = results.get(p)!;
       entry.ops = p === "mempool" ? mempoolOps : ops;

@@ -1,6 +1,6 @@
 /**
- * Compiles bench/native/buddy.c (cc -O2 -march=native) into bench/native/build/, runs the
- * self-checking build once per workload, then the timed build. Returns null with a reason
+ * Compiles bench/native/buddy.c (cc -O2 -march=native) into bench/native/build/ and runs the
+ * self-checking build or the timed build. Returns null with a reason
  * when no C compiler is available, so the C column can be skipped.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -46,8 +46,12 @@ function run(binary: string, workload: WorkloadName, ops: number, runs: number):
     .map((line) => JSON.parse(line) as NativeRun);
 }
 
-/** Runs the self-check build once (throws if it fails), then `runs` timed runs. */
-export function runNative(workload: WorkloadName, ops: number, runs: number): NativeRun[] {
+/** Runs the self-checking build once; throws if any check fails. */
+export function selfCheckNative(workload: WorkloadName, ops: number): void {
   run("buddy-check", workload, ops, 1);
-  return run("buddy", workload, ops, runs);
+}
+
+/** One timed run of the native build, in a process of its own like each JS run. */
+export function runNativeOnce(workload: WorkloadName, ops: number): NativeRun {
+  return run("buddy", workload, ops, 1)[0];
 }

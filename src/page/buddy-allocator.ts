@@ -463,8 +463,8 @@ export class BuddyAllocator implements Inspectable {
     const pages = 2 ** this.sectionOrder;
     this.windowAddress = length === 0 ? 0 : this.map.sectionAddress[first];
     this.windowBytes = length * this.sectionBytes;
-    this.windowSlot = first * pages;
-    this.windowPages = length * pages;
+    this.windowSlot = (first * pages) | 0; // slots < 2^30: keep the field a Smi
+    this.windowPages = (length * pages) | 0;
     const low = this.windowAddress + this.windowBytes <= 2 ** 31 && this.pageSize < 2 ** 31;
     this.lowPages = low ? this.windowPages | 0 : 0;
     this.lowAddress = low ? this.windowAddress | 0 : 0;

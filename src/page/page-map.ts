@@ -139,7 +139,7 @@ export class PageMap {
     this.sectionLowBits = Int32Array.from(sectionNumbers, (n) => n % 2 ** 31);
     this.maskIndex = maxOrder + 1;
     this.linkBase = maxOrder + 2;
-    this.slots = this.sectionCount * 2 ** sectionOrder;
+    this.slots = (this.sectionCount << sectionOrder) | 0;
     this.external = storage !== undefined;
     if (storage === undefined) {
       this.state = new Uint8Array(this.slots);
