@@ -1,10 +1,11 @@
 /**
  * Allocation under constraints: a `limit` (the block must end at or below an address, like
- * Linux's DMA32 zone) or an alignment above the block's own size. Free lists are LIFO, not
- * address-ordered, so this walks the lists of the orders it tries: O(free blocks of those
- * orders), a cost plain allocation never pays.
+ * Linux's DMA32 zone), an alignment above the block's own size, or one fixed address. Free lists
+ * are LIFO, not address-ordered, so the first two walk the lists of the orders they try: O(free
+ * blocks of those orders), a cost plain allocation never pays. A fixed address climbs its
+ * enclosing blocks instead: O(maxOrder).
  */
-import type { PageMap } from "./page-map.js";
+import { ALLOCATED, FREE, ORDER_MASK, type PageMap } from "./page-map.js";
 
 /** What the search needs from the allocator. */
 export interface ConstrainedTarget {
@@ -12,6 +13,31 @@ export interface ConstrainedTarget {
   readonly pageSize: number;
   readonly maxOrder: number;
   addressOf(slot: number): number;
+  slotOf(address: number): number;
+}
+
+/**
+ * Allocates the block of `order` at byte `address` (aligned to its size; the caller checked)
+ * when all of it is free, splitting the free block that holds it. Its tag is 0.
+ * @returns whether it was allocated (false: a page of it is allocated or not managed).
+ */
+export function takeAt(a: ConstrainedTarget, address: number, order: number): boolean {
+  const map = a.map;
+  const target = a.slotOf(address);
+  if (target < 0) return false;
+  for (let k = order; k <= a.maxOrder; k++) {
+    const blockBytes = a.pageSize * 2 ** k;
+    const head = a.slotOf(Math.floor(address / blockBytes) * blockBytes);
+    if (head < 0) return false;
+    const state = map.state[head];
+    if (state === (FREE | k)) {
+      map.carve(head, k, target, order);
+      map.setTag(target, 0);
+      return true;
+    }
+    if ((state & ALLOCATED) !== 0 && (state & ORDER_MASK) >= k) return false; // an allocated block holds it
+  }
+  return false;
 }
 
 /**

@@ -193,3 +193,24 @@ function checkFreeLists(a: Inspectable, freeHeads: Float64Array): void {
   if (mask >>> 0 !== map.orderMask)
     corrupt(`orderMask is ${map.orderMask.toString(2)}, lists say ${(mask >>> 0).toString(2)}`);
 }
+
+/**
+ * Throws the right error for an address that does not start a live block of `a`.
+ * @throws AllocError INVALID_ARGUMENT for a non-address, NOT_ALLOCATED (saying why) otherwise.
+ */
+export function rejectAddress(a: Inspectable, address: number, operation: string): never {
+  if (!isSafeNonNegative(address)) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `${operation}: address must be a safe non-negative integer, got ${show(address)}`,
+    );
+  }
+  const block = locateBlock(a, address);
+  const why =
+    block === null
+      ? "is outside every region"
+      : block.free
+        ? "is in a free block (double free?)"
+        : `is inside the block at ${show(block.address)} (interior pointer)`;
+  throw new AllocError("NOT_ALLOCATED", `${operation}: address ${show(address)} ${why}`);
+}
