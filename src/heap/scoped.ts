@@ -9,26 +9,24 @@
 import type { Heap } from "./heap.js";
 import type { TypedArray } from "./types.js";
 
-/** A heap block owned by a scope. */
-export class ScopedBlock implements Disposable {
+/** What both scoped kinds share: a pointer freed at most once, by `free()` or by disposal. */
+abstract class ScopedAllocation implements Disposable {
   private live = true;
   /**
    * @param heap the heap it came from
    * @param ptr its pointer (byte offset in the heap's buffer)
-   * @param size the bytes requested
    */
   constructor(
     readonly heap: Heap,
     readonly ptr: number,
-    readonly size: number,
   ) {}
 
-  /** True until the block is freed. */
+  /** True until the allocation is freed. */
   get alive(): boolean {
     return this.live;
   }
 
-  /** Frees the block now (once; later calls and the disposal do nothing). */
+  /** Frees the allocation now (once; later calls and the disposal do nothing). */
   free(): void {
     if (!this.live) return;
     this.live = false;
@@ -40,35 +38,35 @@ export class ScopedBlock implements Disposable {
   }
 }
 
-/** A typed array over heap memory, owned by a scope. */
-export class ScopedArray<T extends TypedArray> implements Disposable {
-  private live = true;
-  /** The block's pointer (kept: a view's byteOffset reads 0 once a growing Memory detaches it). */
-  readonly ptr: number;
+/** A heap block owned by a scope. */
+export class ScopedBlock extends ScopedAllocation {
+  /**
+   * @param heap the heap it came from
+   * @param ptr its pointer (byte offset in the heap's buffer)
+   * @param size the bytes requested
+   */
+  constructor(
+    heap: Heap,
+    ptr: number,
+    readonly size: number,
+  ) {
+    super(heap, ptr);
+  }
+}
+
+/**
+ * A typed array over heap memory, owned by a scope. Its pointer is kept apart from the view: a
+ * view's byteOffset reads 0 once a growing Memory detaches it.
+ */
+export class ScopedArray<T extends TypedArray> extends ScopedAllocation {
   /**
    * @param heap the heap it came from
    * @param view the array over its block
    */
   constructor(
-    readonly heap: Heap,
+    heap: Heap,
     readonly view: T,
   ) {
-    this.ptr = view.byteOffset;
-  }
-
-  /** True until the array is freed. */
-  get alive(): boolean {
-    return this.live;
-  }
-
-  /** Frees the array's block now (once; later calls and the disposal do nothing). */
-  free(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.heap.free(this.ptr);
-  }
-
-  [Symbol.dispose](): void {
-    this.free();
+    super(heap, view.byteOffset);
   }
 }

@@ -72,14 +72,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   if ((word & bit) !== 0) return false;
   i32[t + 1 + w] = word | bit;
   if (w < i32[t]) i32[t] = w;
-  const s = slab << 2;
-  const free = side[s + 1] + 1;
-  side[s + 1] = free;
-  if (free === 1) relist(h, cls, slab);
-  else if (free === h.objects[cls] && i32[h.listBase + cls] !== slab) {
-    unlink(h, cls, slab);
-    dropSlab(h, cls, slab);
-  }
+  countFreed(h, cls, slab);
   return true;
 }
 
@@ -94,12 +87,21 @@ export function slabFree(h: HeapCore, cls: number, slab: number, index: number):
   const w = index >>> 5;
   i32[t + 1 + w] |= 1 << (index & 31);
   if (w < i32[t]) i32[t] = w;
+  countFreed(h, cls, slab);
+}
+
+/**
+ * Counts one more free object in `slab` after its bit was set: a slab that was full goes back on
+ * its class's list; one that is now empty gives its pages back, unless it heads the list (the
+ * one empty slab a class keeps: see the top of this file).
+ */
+function countFreed(h: HeapCore, cls: number, slab: number): void {
   const side = h.side;
   const s = slab << 2;
   const free = side[s + 1] + 1;
   side[s + 1] = free;
   if (free === 1) relist(h, cls, slab);
-  else if (free === h.objects[cls] && i32[h.listBase + cls] !== slab) {
+  else if (free === h.objects[cls] && h.i32[h.listBase + cls] !== slab) {
     unlink(h, cls, slab);
     dropSlab(h, cls, slab);
   }
