@@ -28,6 +28,7 @@ import {
   ALLOCATED,
   FREE,
   MAX_SECTION_ORDER,
+  MAX_SLOTS,
   NIL,
   ORDER_MASK,
   PageMap,
@@ -184,6 +185,12 @@ export class BuddyAllocator implements Inspectable {
     const [first, end] = wholePages(a.pageSize, start, length);
     const numbers: number[] = [];
     for (let n = Math.floor(first / a.sectionBytes); n * a.sectionBytes < end; n++) numbers.push(n);
+    if (numbers.length * 2 ** a.sectionOrder > MAX_SLOTS) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `${show(first)}..${show(end)} needs more than ${MAX_SLOTS} pages of metadata`,
+      );
+    }
     if (storage.state.length < numbers.length * 2 ** a.sectionOrder) {
       throw new AllocError(
         "INVALID_ARGUMENT",

@@ -56,7 +56,7 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
 
 /**
  * Section numbers of [first, end) (bytes) that have no metadata yet, increasing.
- * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed 2^30 pages of metadata.
+ * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed MAX_SLOTS (about 2^30) pages of metadata.
  */
 export function missingSections(
   map: PageMap,
@@ -70,7 +70,7 @@ export function missingSections(
   if ((map.sectionCount + spanned) * 2 ** map.sectionOrder > MAX_SLOTS) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `region ${show(first)}..${show(end)} needs more than 2^30 pages of metadata`,
+      `region ${show(first)}..${show(end)} needs more than ${MAX_SLOTS} pages of metadata`,
     );
   }
   const added: number[] = [];
@@ -83,7 +83,7 @@ export function missingSections(
 /**
  * `map` extended with the sections up to address `end` (bytes) above its last one: old slots keep
  * their indices. Over caller storage the views stay the same and must be large enough.
- * @throws AllocError INVALID_ARGUMENT when caller storage is too small.
+ * @throws AllocError INVALID_ARGUMENT when caller storage is too small or the metadata would pass MAX_SLOTS.
  */
 export function appendSections(map: PageMap, end: number, sectionBytes: number): PageMap {
   const numbers = Array.from(map.sectionNumber);
@@ -91,6 +91,12 @@ export function appendSections(map: PageMap, end: number, sectionBytes: number):
   for (let n = Math.max(last + 1, 0); n * sectionBytes < end; n++) numbers.push(n);
   if (numbers.length === map.sectionCount) return map;
   const pages = numbers.length * 2 ** map.sectionOrder;
+  if (pages > MAX_SLOTS) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `growing to ${show(end)} needs more than ${MAX_SLOTS} pages of metadata`,
+    );
+  }
   if (map.external && map.state.length < pages) {
     throw new AllocError(
       "INVALID_ARGUMENT",

@@ -25,8 +25,8 @@
  *                                      popping the head never touches the next block's page)
  * 9 bytes per page in all, touched only at block starts; a block's two links share a cache line.
  * One Int32Array for heads, mask and links means V8 checks and loads one array's bounds and base
- * per call, and every index below is int32 arithmetic (`| 0`), so no overflow checks either:
- * together they took a third off the alloc/free path. Slots stay below 2^30 so `2s + 1` fits.
+ * per call, and every index below is int32 arithmetic (`| 0`), so it compiles without overflow
+ * checks. That needs `linkBase + 2s + 1` to fit an int32: MAX_SLOTS keeps slots below 2^30.
  *
  * Free lists. One doubly-linked LIFO list per order, so a block is removed by its address in
  * O(1) when its buddy merges with it, and the smallest order that fits is one
@@ -61,8 +61,11 @@ export const ALLOCATED = State.ALLOCATED;
 export const ORDER_MASK = State.ORDER_MASK;
 /** Default section size, 2^8 pages: small enough that a lone page costs little, big enough that merges rarely cross sections. */
 export const MAX_SECTION_ORDER = 8;
-/** Most slots (pages of metadata) one allocator holds: 2^30, so link indices stay int32. */
-export const MAX_SLOTS = 2 ** 30;
+/**
+ * Most slots (pages of metadata) one allocator holds: a little under 2^30, so that every link
+ * index `linkBase + 2 * slot + 1` (linkBase <= 33) stays below 2^31 and `| 0` never wraps it.
+ */
+export const MAX_SLOTS = 2 ** 30 - 64;
 
 /** End of a free list. */
 export const NIL = State.NIL;
