@@ -55,7 +55,7 @@ export class BuddyAllocator implements Inspectable {
   /** @internal Pages per section, as a power of two. */
   readonly sectionOrder: number;
   /** @internal */
-  readonly sectionBytes: number;
+  readonly sectionBytes: number = Number.NaN;
   /** @internal */
   map: PageMap;
   /** @internal */
@@ -72,15 +72,18 @@ export class BuddyAllocator implements Inspectable {
    * When the window also lies below 2^31 bytes (`lowPages` > 0), the conversion is all int32
    * arithmetic: a shift and a mask, which is what keeps alloc/free small enough for V8 to inline.
    */
-  private windowAddress = 0;
-  private windowBytes = 0;
+  /*
+   * Field representations. V8 keeps one representation per field per hidden class, fixed by the
+   * first store: a field that starts as a small integer and later receives a double changes the
+   * class of every allocator, and all optimized alloc/free code deoptimizes (it did, on the
+   * second allocator of every process). So the fields that may hold doubles start as one (NaN,
+   * overwritten before use), and the int32 copies the fast path reads are stored with `| 0`
+   * (a double there had turned slotOf into float compares and conversions).
+   */
+  private windowAddress = Number.NaN;
+  private windowBytes = Number.NaN;
   private windowSlot = 0;
   private windowPages = 0;
-  /*
-   * The int32 copies the fast path reads. Every store to them is `| 0`: V8 keeps a field's
-   * representation per hidden class, and one double stored anywhere would turn every read of it
-   * into float arithmetic (it did: slotOf had gone to float compares and conversions).
-   */
   /** The window's pages when it lies below 2^31 bytes and pages are below 2^31 bytes, else 0. */
   private lowPages = 0;
   /** The window's address when `lowPages` > 0, else 0. */
@@ -89,8 +92,8 @@ export class BuddyAllocator implements Inspectable {
   private lowSlot = 0;
   private readonly pageShift: number;
   private readonly pageMask: number;
-  private readonly invSectionBytes: number;
-  private readonly invPageSize: number;
+  private readonly invSectionBytes: number = Number.NaN;
+  private readonly invPageSize: number = Number.NaN;
 
   /**
    * @param options pageSize (bytes, a power of two, default 4096), maxOrder (0..31, default 20), sectionOrder.
