@@ -257,10 +257,8 @@ export class BuddyAllocator implements Inspectable {
     validateTag(tag);
     validatePlacement(align, limit);
     const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
-    const slot =
-      limit === undefined && alignOrder <= order
-        ? this.map.take(order)
-        : takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
+    if (limit === undefined && alignOrder <= order) return this.allocOrder(order, tag);
+    const slot = takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
     if (slot < 0) return null;
     this.map.setTag(slot, tag);
     return this.addressOf(slot);
@@ -274,10 +272,8 @@ export class BuddyAllocator implements Inspectable {
   allocOrder(order: number, tag = 0): number | null {
     if (order >>> 0 !== order || order > this.maxOrder) rejectOrder(order, this.maxOrder);
     if (tag !== 0) validateTag(tag);
-    const slot = this.map.take(order);
-    if (slot < 0) return null;
-    this.map.setTag(slot, tag);
-    return this.addressOf(slot);
+    const slot = this.map.take(order, tag);
+    return slot < 0 ? null : this.addressOf(slot);
   }
 
   /**
@@ -304,9 +300,9 @@ export class BuddyAllocator implements Inspectable {
    */
   free(address: number): void {
     const slot = this.slotOf(address);
-    const order = this.map.liveOrder(slot);
-    if (order < 0) this.rejectAddress(address, "free");
-    this.map.release(slot, order);
+    const state = slot < 0 ? 0 : this.map.state[slot];
+    if ((state & ALLOCATED) === 0) this.rejectAddress(address, "free");
+    this.map.release(slot, state & ORDER_MASK);
   }
 
   /**

@@ -232,26 +232,23 @@ export class PageMap {
     }
   }
 
-  /** The order of the allocated block starting at `slot`, or -1 when `slot` is negative or not one. */
-  liveOrder(slot: number): number {
-    const state = slot < 0 ? 0 : this.state[slot];
-    return (state & State.ALLOCATED) === 0 ? -1 : state & State.ORDER_MASK;
-  }
-
   /**
    * Takes a block of `order`: the head of the smallest non-empty order that fits, split down to
-   * `order` (the upper halves go free). Returns its slot, now ALLOCATED, or -1 when none fits.
+   * `order` (the upper halves go free). Returns its slot, now ALLOCATED with `tag`, or -1 when
+   * none fits.
    * Kept compact on purpose: V8 inlines a call only while the callee's bytecode, with what it
    * inlines in turn, fits its budget, and the alloc path inlined whole is worth a tenth.
    */
-  take(order: number): number {
+  take(order: number, tag: number): number {
     const links = this.links;
     const mask = links[this.maskIndex] >>> order;
     if (mask === 0) return -1;
     let k = (order + 31 - Math.clz32(mask & -mask)) | 0; // the lowest set bit
     const slot = links[k];
     const base = this.linkBase;
-    const next = links[(base + (slot << 1)) | 0];
+    const at = (base + (slot << 1)) | 0;
+    const next = links[at];
+    links[at] = tag; // an allocated block keeps its tag where its `next` was
     links[k] = next; // the new head's prev is not kept: no write to its page
     // Mask bits order..k-1 were clear (else k would be smaller) and the split sets them all;
     // bit k clears when the block taken was its list's last. One XOR flips exactly those bits.
@@ -301,8 +298,8 @@ export class PageMap {
       state[buddy] = 0;
       slot &= ~(1 << k);
     }
-    if (k >= inSection && k < this.maxOrder) this.releaseAcrossSections(slot, k);
-    else this.push(slot, k);
+    if (k < inSection) this.push(slot, k);
+    else this.releaseAcrossSections(slot, k);
   }
 
   /** The rest of `release` from order k >= sectionOrder, where buddies are whole sections away. */
