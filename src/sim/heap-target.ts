@@ -89,26 +89,15 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
  */
 export function heapMap(heap: Heap): MapModel {
   const pages = heap.core.pages;
-  const blocks: MapBlock[] = [];
-  for (const b of pages.freeBlocks()) {
-    blocks.push({
-      address: b.address,
-      size: pageSize(heap) * 2 ** b.order,
-      free: true,
-      order: b.order,
-      tag: 0,
-    });
-  }
-  const used: MapBlock[] = [];
-  for (const b of pages.allocatedBlocks()) {
-    used.push({
-      address: b.address,
-      size: pageSize(heap) * 2 ** b.order,
-      free: false,
-      order: b.order,
-      tag: b.tag,
-    });
-  }
+  const block = (address: number, order: number, free: boolean, tag: number): MapBlock => ({
+    address,
+    size: pageSize(heap) * 2 ** order,
+    free,
+    order,
+    tag,
+  });
+  const blocks = Array.from(pages.freeBlocks(), (b) => block(b.address, b.order, true, 0));
+  const used = Array.from(pages.allocatedBlocks(), (b) => block(b.address, b.order, false, b.tag));
   // Count each slab's live objects: live allocations come in address order, like `used`.
   const live = new Array<number>(used.length).fill(0);
   const bytes = new Array<number>(used.length).fill(0);
