@@ -65,7 +65,7 @@
  * OCC ancestor skips that ancestor's subtree.
  */
 
-import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
+import { blocksPerOrder, CLAIMED, type Tree, type TreeShape } from "./tree.js";
 
 /** The block is allocated as a whole. */
 export const OCC = 1;
@@ -102,8 +102,7 @@ export class NodeTree implements Tree {
     this.words = words;
     this.maxOrder = shape.maxOrder;
     this.off = levelOffsets(shape);
-    this.blocks = new Int32Array(shape.maxOrder + 1);
-    for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
+    this.blocks = blocksPerOrder(shape);
   }
 
   scan(k: number, start: number, exact: boolean): number {

@@ -30,7 +30,7 @@
  * free block. NodeTree explains why the mark, the emptiness check and the tag are each needed.
  */
 import { ANCHOR, bumped, F_COAL_L, F_OCC_L, PackedLayout, UPPER_STATE } from "./packed-layout.js";
-import { CLAIMED, type Tree, type TreeShape } from "./tree.js";
+import { blocksPerOrder, CLAIMED, type Tree, type TreeShape } from "./tree.js";
 
 /** Several tree levels per Int32 word (see the top of this file). */
 export class PackedTree implements Tree {
@@ -70,8 +70,7 @@ export class PackedTree implements Tree {
     this.up = l.up;
     this.shift = l.shift;
     this.coalMask = l.coalMask;
-    this.blocks = new Int32Array(shape.maxOrder + 1);
-    for (let k = 0; k <= shape.maxOrder; k++) this.blocks[k] = Math.floor(shape.pages / 2 ** k);
+    this.blocks = blocksPerOrder(shape);
   }
 
   scan(k: number, start: number, exact: boolean): number {

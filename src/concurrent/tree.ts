@@ -48,3 +48,10 @@ export interface Tree {
    */
   sameState(i: number, expected: number): boolean;
 }
+
+/** For each order 0..maxOrder, how many blocks of that order lie wholly inside the managed pages. */
+export function blocksPerOrder(shape: TreeShape): Int32Array {
+  const blocks = new Int32Array(shape.maxOrder + 1);
+  for (let k = 0; k <= shape.maxOrder; k++) blocks[k] = Math.floor(shape.pages / 2 ** k);
+  return blocks;
+}

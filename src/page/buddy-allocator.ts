@@ -17,24 +17,16 @@ import { takeAt, takeConstrained } from "./constrained.js";
 import { appendSections, missingSections, withSections } from "./grow.js";
 import {
   checkAllocator,
+  countFreePages,
   type Inspectable,
   iterateBlocks,
   locateBlock,
   rejectAddress,
   statsOf,
 } from "./inspect.js";
-import { isPowerOfTwo, isSafeNonNegative, log2Exact } from "./order.js";
-import {
-  ALLOCATED,
-  FREE,
-  MAX_SECTION_ORDER,
-  MAX_SLOTS,
-  NIL,
-  ORDER_MASK,
-  PageMap,
-  type PageStorage,
-} from "./page-map.js";
-import { SectionDirectory } from "./section-directory.js";
+import { alignedBlocks, isSafeNonNegative, log2Exact } from "./order.js";
+import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage } from "./page-map.js";
+import { longestRun, SectionDirectory } from "./section-directory.js";
 import type {
   AllocatedBlock,
   AllocatorStats,
@@ -44,7 +36,14 @@ import type {
   BuddyOptions,
   Region,
 } from "./types.js";
-import { orderOfCount, rejectOrder, validatePlacement, validateTag, wholePages } from "./validate.js";
+import {
+  orderOfCount,
+  rejectOrder,
+  validateOptions,
+  validatePlacement,
+  validateTag,
+  wholePages,
+} from "./validate.js";
 
 /** A buddy page allocator. Addresses and sizes are bytes; counts are pages. */
 export class BuddyAllocator implements Inspectable {
@@ -100,26 +99,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT for a bad option or a largest block beyond 2^53 bytes.
    */
   constructor(options: BuddyOptions = {}) {
-    const { pageSize = 4096, maxOrder = 20 } = options;
-    const sectionOrder = options.sectionOrder ?? Math.min(maxOrder, MAX_SECTION_ORDER);
-    if (!isPowerOfTwo(pageSize)) {
-      throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${show(pageSize)}`);
-    }
-    if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > 31) {
-      throw new AllocError("INVALID_ARGUMENT", `maxOrder must be an integer in 0..31, got ${show(maxOrder)}`);
-    }
-    if (pageSize * 2 ** maxOrder > 2 ** 53) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `a block of order ${maxOrder} with pageSize ${pageSize} exceeds the safe-integer range`,
-      );
-    }
-    if (!Number.isInteger(sectionOrder) || sectionOrder < 0 || sectionOrder > Math.min(maxOrder, 16)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `sectionOrder must be an integer in 0..${Math.min(maxOrder, 16)}, got ${show(sectionOrder)}`,
-      );
-    }
+    const { pageSize, maxOrder, sectionOrder } = validateOptions(options);
     this.pageSize = pageSize;
     this.maxOrder = maxOrder;
     this.sectionOrder = sectionOrder;
@@ -257,10 +237,12 @@ export class BuddyAllocator implements Inspectable {
     validateTag(tag);
     validatePlacement(align, limit);
     const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
-    if (limit === undefined && alignOrder <= order) return this.allocOrder(order, tag);
-    const slot = takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY);
+    const constrained = limit !== undefined || alignOrder > order;
+    const slot = constrained
+      ? takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY)
+      : this.map.take(order, tag);
     if (slot < 0) return null;
-    this.map.setTag(slot, tag);
+    if (constrained) this.map.setTag(slot, tag);
     return this.addressOf(slot);
   }
 
@@ -375,12 +357,7 @@ export class BuddyAllocator implements Inspectable {
 
   /** @internal Pages in free blocks, counted from the free lists: O(free blocks). */
   get freePages(): number {
-    const map = this.map;
-    let pages = 0;
-    for (let order = 0; order <= this.maxOrder; order++) {
-      for (let slot = map.head(order); slot !== NIL; slot = map.nextOf(slot)) pages += 2 ** order;
-    }
-    return pages;
+    return countFreePages(this.map);
   }
 
   /** @internal The metadata slot of a page-aligned managed address, or -1. */
@@ -426,13 +403,7 @@ export class BuddyAllocator implements Inspectable {
 
   /** Frees pages [firstPage, endPage) as maximal aligned blocks, highest first (so LIFO lists hand out low ones first). */
   private releaseRange(firstPage: number, endPage: number): void {
-    const blocks: number[] = [];
-    for (let page = firstPage; page < endPage; ) {
-      let k = Math.min(this.maxOrder, Math.floor(Math.log2(endPage - page)));
-      while (2 ** k > endPage - page || page % 2 ** k !== 0) k--;
-      blocks.push(page, k);
-      page += 2 ** k;
-    }
+    const blocks = alignedBlocks(firstPage, endPage, this.maxOrder);
     for (let i = blocks.length - 2; i >= 0; i -= 2) {
       this.map.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
     }
@@ -447,18 +418,7 @@ export class BuddyAllocator implements Inspectable {
 
   /** Points the window at the longest run of adjacent present sections. */
   private placeWindow(): void {
-    const numbers = this.map.sectionNumber;
-    let first = 0;
-    let length = 0;
-    for (let start = 0; start < numbers.length; ) {
-      let end = start + 1;
-      while (end < numbers.length && numbers[end] === numbers[end - 1] + 1) end++;
-      if (end - start > length) {
-        first = start;
-        length = end - start;
-      }
-      start = end;
-    }
+    const [first, length] = longestRun(this.map.sectionNumber);
     const pages = 2 ** this.sectionOrder;
     this.windowAddress = length === 0 ? 0 : this.map.sectionAddress[first];
     this.windowBytes = length * this.sectionBytes;

@@ -214,3 +214,12 @@ export function rejectAddress(a: Inspectable, address: number, operation: string
         : `is inside the block at ${show(block.address)} (interior pointer)`;
   throw new AllocError("NOT_ALLOCATED", `${operation}: address ${show(address)} ${why}`);
 }
+
+/** Pages in free blocks, counted from the free lists: O(free blocks). */
+export function countFreePages(map: PageMap): number {
+  let pages = 0;
+  for (let order = 0; order <= map.maxOrder; order++) {
+    for (let slot = map.head(order); slot !== NIL; slot = map.nextOf(slot)) pages += 2 ** order;
+  }
+  return pages;
+}

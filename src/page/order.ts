@@ -28,3 +28,18 @@ export function ctz32(word: number): number {
 export function isSafeNonNegative(n: unknown): n is number {
   return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 }
+
+/**
+ * Pages [firstPage, endPage) as maximal aligned blocks of order at most `maxOrder`, in address
+ * order, flattened as (page, order) pairs.
+ */
+export function alignedBlocks(firstPage: number, endPage: number, maxOrder: number): number[] {
+  const blocks: number[] = [];
+  for (let page = firstPage; page < endPage; ) {
+    let k = Math.min(maxOrder, Math.floor(Math.log2(endPage - page)));
+    while (2 ** k > endPage - page || page % 2 ** k !== 0) k--;
+    blocks.push(page, k);
+    page += 2 ** k;
+  }
+  return blocks;
+}

@@ -196,7 +196,7 @@ export class PageMap {
 
   /** The tag of allocated block `slot`. */
   tagOf(slot: number): number {
-    return this.links[(this.linkBase + (slot << 1)) | 0];
+    return this.nextOf(slot); // an allocated block has no list neighbours: its tag takes `next`
   }
 
   /** Sets the tag of allocated block `slot` (the caller validated it). */

@@ -36,3 +36,19 @@ export class SectionDirectory {
     return this.dense.byteLength;
   }
 }
+
+/** The longest run of consecutive section numbers in `numbers` (increasing): [index of its first, its length]. */
+export function longestRun(numbers: Float64Array): [number, number] {
+  let first = 0;
+  let length = 0;
+  for (let start = 0; start < numbers.length; ) {
+    let end = start + 1;
+    while (end < numbers.length && numbers[end] === numbers[end - 1] + 1) end++;
+    if (end - start > length) {
+      first = start;
+      length = end - start;
+    }
+    start = end;
+  }
+  return [first, length];
+}

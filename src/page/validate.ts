@@ -4,6 +4,8 @@
  */
 import { AllocError, show } from "../errors.js";
 import { isPowerOfTwo, isSafeNonNegative, orderForPages } from "./order.js";
+import { MAX_SECTION_ORDER } from "./page-map.js";
+import type { BuddyOptions } from "./types.js";
 
 /** Largest tag value a block can carry. */
 export const MAX_TAG = 0xffff;
@@ -64,4 +66,35 @@ export function wholePages(pageSize: number, start: number, length: number): [nu
     );
   }
   return [first, end];
+}
+
+/**
+ * The allocator's options with their defaults: pageSize 4096 (bytes), maxOrder 20, sectionOrder
+ * min(maxOrder, 8).
+ * @throws AllocError INVALID_ARGUMENT for a bad option or a largest block beyond 2^53 bytes.
+ */
+export function validateOptions(
+  options: BuddyOptions,
+): Required<Pick<BuddyOptions, "pageSize" | "maxOrder" | "sectionOrder">> {
+  const { pageSize = 4096, maxOrder = 20 } = options;
+  const sectionOrder = options.sectionOrder ?? Math.min(maxOrder, MAX_SECTION_ORDER);
+  if (!isPowerOfTwo(pageSize)) {
+    throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${show(pageSize)}`);
+  }
+  if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > 31) {
+    throw new AllocError("INVALID_ARGUMENT", `maxOrder must be an integer in 0..31, got ${show(maxOrder)}`);
+  }
+  if (pageSize * 2 ** maxOrder > 2 ** 53) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `a block of order ${maxOrder} with pageSize ${pageSize} exceeds the safe-integer range`,
+    );
+  }
+  if (!Number.isInteger(sectionOrder) || sectionOrder < 0 || sectionOrder > Math.min(maxOrder, 16)) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `sectionOrder must be an integer in 0..${Math.min(maxOrder, 16)}, got ${show(sectionOrder)}`,
+    );
+  }
+  return { pageSize, maxOrder, sectionOrder };
 }
