@@ -18,7 +18,7 @@ const { values: opt } = parseArgs({
     runs: { type: "string", default: "5" },
     ops: { type: "string", default: "5000000" },
     workload: { type: "string", default: WORKLOADS.join(",") },
-    peer: { type: "string", default: "ours,c,set-buddy,mempool" }, // see PEERS
+    peer: { type: "string", default: "ours,ours-pages,c,set-buddy,mempool" }, // see PEERS
     "mempool-ops": { type: "string", default: "100000" },
     "mempool-mib": { type: "string", default: "64" },
     out: { type: "string", default: "bench/results/latest.json" },
@@ -27,7 +27,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2] [--peer ours,c,set-buddy,mempool]\n" +
+    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2] [--peer ours,ours-pages,c,set-buddy,mempool]\n" +
       "                        [--mempool-ops N] [--mempool-mib N] [--out FILE]",
   );
   process.exit(0);
@@ -38,7 +38,7 @@ const mempoolOps = Math.min(ops, Number(opt["mempool-ops"]));
 const mempoolBytes = Number(opt["mempool-mib"]) * 2 ** 20;
 const workloads = opt.workload.split(",") as WorkloadName[];
 const peers = opt.peer.split(",");
-const PEERS = ["ours", "c", "set-buddy", "mempool"];
+const PEERS = ["ours", "ours-pages", "c", "set-buddy", "mempool"];
 for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
 for (const p of peers) if (!PEERS.includes(p)) throw new Error(`unknown peer ${p} (${PEERS.join(", ")})`);
 for (const n of [runs, ops, mempoolOps, mempoolBytes]) {

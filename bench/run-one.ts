@@ -13,6 +13,7 @@ const WARMUP_RUNS = 2;
 
 const loaders: Record<string, () => Promise<{ create: CreateSubject }>> = {
   ours: () => import("./peers/ours.js"),
+  "ours-pages": () => import("./peers/ours-pages.js"),
   "set-buddy": () => import("./peers/set-buddy.js"),
   mempool: () => import("./peers/mempool.js"),
 };

@@ -27,6 +27,7 @@
 import { AllocError, show } from "../errors.js";
 import { isPowerOfTwo, isSafeNonNegative, log2Exact } from "../page/order.js";
 import type { AllocatorStats, Block } from "../page/types.js";
+import { orderOfCount } from "../page/validate.js";
 import { blocksOf, checkTree, locate, statsOf, type TreeView } from "./inspect.js";
 import {
   bufferBytes,
@@ -172,13 +173,7 @@ export class ConcurrentBuddy implements TreeView {
    * @throws AllocError INVALID_ARGUMENT unless count is an integer in 1..2^maxOrder.
    */
   alloc(count: number): number | null {
-    if (!(Number.isInteger(count) && count >= 1 && count <= 2 ** this.maxOrder)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `count must be an integer in 1..${2 ** this.maxOrder}, got ${show(count)}`,
-      );
-    }
-    return this.allocOrder(count === 1 ? 0 : 32 - Math.clz32(count - 1));
+    return this.allocOrder(orderOfCount(count, this.maxOrder));
   }
 
   /**

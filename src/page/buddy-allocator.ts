@@ -232,7 +232,13 @@ export class BuddyAllocator implements Inspectable {
    */
   allocPages(count: number, options?: AllocOptions): number | null {
     const order = orderOfCount(count, this.maxOrder);
-    if (options === undefined) return this.allocOrder(order);
+    if (options !== undefined) return this.allocWith(order, options);
+    const slot = this.map.take(order, 0);
+    return slot < 0 ? null : this.addressOf(slot);
+  }
+
+  /** `allocPages` with options, kept out of it so that the plain call stays small enough to inline. */
+  private allocWith(order: number, options: AllocOptions): number | null {
     const { align, limit, tag = 0 } = options;
     validateTag(tag);
     validatePlacement(align, limit);
