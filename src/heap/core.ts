@@ -12,6 +12,7 @@
  */
 import { AllocError, show } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
+import { pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
 import {
   B_END,
@@ -153,7 +154,8 @@ export class HeapCore {
   allocLarge(size: number, align: number): number | null {
     const count = Math.max(1, Math.ceil(size / this.pageSize));
     const order = count === 1 ? 0 : 32 - Math.clz32(count - 1); // counts stay below 2^24
-    if (order > this.layout.maxOrder || align > this.pageSize * 2 ** this.layout.maxOrder) return null;
+    if (order > this.layout.maxOrder) return null;
+    if (align > this.pageSize * pow2(this.layout.maxOrder)) return null;
     let address = this.takePages(count, order, align);
     if (address === null && trimEmpty(this) > 0) address = this.takePages(count, order, align);
     if (address === null) return null;
@@ -219,7 +221,7 @@ export class HeapCore {
   usableSize(kind: number): number {
     if (kind === LARGE) {
       const address = this.firstPage + this.locPage * this.pageSize;
-      return this.pageSize * 2 ** this.pages.orderOf(address);
+      return this.pageSize * pow2(this.pages.orderOf(address));
     }
     return this.size[kind];
   }

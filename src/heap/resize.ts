@@ -10,7 +10,7 @@
  * larger order at the same address (`allocAt`); it never touches the bytes, so they stay.
  */
 
-import { orderForPages } from "../page/order.js";
+import { orderForPages, pow2 } from "../page/order.js";
 import type { HeapCore } from "./core.js";
 import { LARGE, NOT_LIVE } from "./core.js";
 import { TAG_LARGE } from "./layout.js";
@@ -48,17 +48,17 @@ function resizeLarge(h: HeapCore, ptr: number, page: number, size: number): bool
   const pages = h.pages;
   const order = pages.orderOf(ptr);
   const want = orderForPages(Math.ceil(size / h.pageSize));
-  const bytes = h.pageSize * 2 ** want;
+  const bytes = h.pageSize * pow2(want);
   if (want > order) {
     if (want > h.layout.maxOrder || ptr % bytes !== 0 || ptr + bytes > h.end) return false;
     for (let k = order; k < want; k++) {
-      const b = pages.blockAt(ptr + h.pageSize * 2 ** k);
+      const b = pages.blockAt(ptr + h.pageSize * pow2(k));
       if (b === null || !b.free || b.order < k) return false;
     }
   }
   if (want !== order) {
     pages.free(ptr);
-    pages.allocAt(ptr, 2 ** want);
+    pages.allocAt(ptr, pow2(want));
     pages.setTag(ptr, TAG_LARGE);
   }
   h.side[(page << 2) + 1] = size;

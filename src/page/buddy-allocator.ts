@@ -24,7 +24,7 @@ import {
   rejectAddress,
   statsOf,
 } from "./inspect.js";
-import { alignedBlocks, isSafeNonNegative, log2Exact } from "./order.js";
+import { alignedBlocks, isSafeNonNegative, log2Exact, pow2 } from "./order.js";
 import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage } from "./page-map.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
 import type {
@@ -272,7 +272,7 @@ export class BuddyAllocator implements Inspectable {
    */
   allocAt(address: number, count: number): number | null {
     const order = orderOfCount(count, this.maxOrder);
-    const size = this.pageSize * 2 ** order;
+    const size = this.pageSize * pow2(order);
     if (!isSafeNonNegative(address) || address % size !== 0) {
       throw new AllocError(
         "INVALID_ARGUMENT",

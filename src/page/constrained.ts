@@ -5,6 +5,7 @@
  * blocks of those orders), a cost plain allocation never pays. A fixed address climbs its
  * enclosing blocks instead: O(maxOrder).
  */
+import { pow2 } from "./order.js";
 import { ALLOCATED, FREE, ORDER_MASK, type PageMap } from "./page-map.js";
 
 /** What the search needs from the allocator. */
@@ -26,7 +27,7 @@ export function takeAt(a: ConstrainedTarget, address: number, order: number): bo
   const target = a.slotOf(address);
   if (target < 0) return false;
   for (let k = order; k <= a.maxOrder; k++) {
-    const blockBytes = a.pageSize * 2 ** k;
+    const blockBytes = a.pageSize * pow2(k);
     const head = a.slotOf(Math.floor(address / blockBytes) * blockBytes);
     if (head < 0) return false;
     const state = map.state[head];
@@ -51,8 +52,8 @@ export function takeConstrained(
   limit: number,
 ): number {
   const map = a.map;
-  const size = a.pageSize * 2 ** order;
-  const alignPages = 2 ** alignOrder;
+  const size = a.pageSize * pow2(order);
+  const alignPages = pow2(alignOrder);
   for (let k = order; k <= a.maxOrder; k++) {
     let best = -1;
     let bestAddress = limit - size + 1; // a block must start below this

@@ -15,8 +15,20 @@ export function log2Exact(n: number): number {
 
 /** The smallest order whose block holds `pages` pages: ceil(log2(pages)), for pages >= 1. */
 export function orderForPages(pages: number): number {
+  if ((pages | 0) === pages && pages > 0) return 32 - Math.clz32(pages - 1); // no libm call
   const k = log2Exact(pages);
   return 2 ** k >= pages ? k : k + 1;
+}
+
+/** Powers of two 2^0..2^63, exact as doubles. */
+const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
+
+/**
+ * 2^k for an integer k in 0..63. On an operation's path use this, not `2 ** k`: with a variable
+ * exponent V8 calls libm's pow, which cost a large heap allocation half of its time.
+ */
+export function pow2(k: number): number {
+  return POW2[k];
 }
 
 /** Index of the lowest set bit of a non-zero 32-bit word (count trailing zeros). */

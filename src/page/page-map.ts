@@ -273,7 +273,7 @@ export class PageMap {
     let slot = head;
     while (k > order) {
       k--;
-      const upper = slot + 2 ** k;
+      const upper = slot + (1 << k); // k < maxOrder <= 31
       if (target >= upper) {
         this.push(slot, k);
         slot = upper;

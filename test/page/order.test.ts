@@ -2,6 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { show } from "../../src/errors.js";
 import { AllocError } from "../../src/index.js";
+import { orderForPages, pow2 } from "../../src/page/order.js";
 import { orderOfCount } from "../../src/page/validate.js";
 
 /** ceil(log2 count) by doubling, the definition the fast path must match. */
@@ -44,5 +45,18 @@ describe("orderOfCount", () => {
     expect(() => orderOfCount("4" as unknown as number, 20)).toThrowError(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
+  });
+});
+
+describe("orderForPages and pow2", () => {
+  test.prop([fc.integer({ min: 1, max: 2 ** 45 })])(
+    "orderForPages is ceil(log2 pages) on both paths",
+    (pages) => {
+      expect(orderForPages(pages)).toBe(referenceOrder(pages));
+    },
+  );
+
+  it("pow2(k) is 2^k exactly for k in 0..63", () => {
+    for (let k = 0; k < 64; k++) expect(pow2(k)).toBe(2 ** k);
   });
 });
