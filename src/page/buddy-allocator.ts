@@ -13,7 +13,7 @@
  * time (README, "Placement"). The metadata layout is described in page-map.ts.
  */
 import { AllocError, show } from "../errors.js";
-import { takeAt, takeConstrained } from "./constrained.js";
+import { takeAligned, takeAt, takeBelow } from "./constrained.js";
 import { appendSections, missingSections, withSections } from "./grow.js";
 import {
   checkAllocator,
@@ -243,12 +243,11 @@ export class BuddyAllocator implements Inspectable {
     validateTag(tag);
     validatePlacement(align, limit);
     const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
-    const constrained = limit !== undefined || alignOrder > order;
-    const slot = constrained
-      ? takeConstrained(this, order, alignOrder, limit ?? Number.POSITIVE_INFINITY)
-      : this.map.take(order, tag);
+    if (limit === undefined && alignOrder <= order) return this.allocOrder(order, tag);
+    const slot =
+      limit === undefined ? takeAligned(this, order, alignOrder) : takeBelow(this, order, alignOrder, limit);
     if (slot < 0) return null;
-    if (constrained) this.map.setTag(slot, tag);
+    this.map.setTag(slot, tag);
     return this.addressOf(slot);
   }
 

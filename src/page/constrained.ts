@@ -1,11 +1,15 @@
 /**
- * Allocation under constraints: a `limit` (the block must end at or below an address, like
- * Linux's DMA32 zone), an alignment above the block's own size, or one fixed address. Free lists
- * are LIFO, not address-ordered, so the first two walk the lists of the orders they try: O(free
- * blocks of those orders), a cost plain allocation never pays. A fixed address climbs its
- * enclosing blocks instead: O(maxOrder).
+ * Allocation under constraints: an alignment above the block's own size, a `limit` (the block
+ * must end at or below an address, like Linux's DMA32 zone), or one fixed address.
+ * - Alignment alone is O(maxOrder): every free block of order >= alignOrder is aligned, so the
+ *   block is cut from the start of the smallest such one. (A smaller free block that happens to
+ *   lie aligned is not looked for: finding it would mean walking the lists.)
+ * - A limit walks the free lists of the orders it tries, since LIFO lists are not in address
+ *   order, and stops at the first block that fits: O(free blocks of those orders) at worst (all
+ *   of them above the limit), a cost no other allocation pays.
+ * - A fixed address climbs its enclosing blocks: O(maxOrder).
  */
-import { pow2 } from "./order.js";
+import { ctz32, pow2 } from "./order.js";
 import { ALLOCATED, FREE, ORDER_MASK, type PageMap } from "./page-map.js";
 
 /** What the search needs from the allocator. */
@@ -42,32 +46,39 @@ export function takeAt(a: ConstrainedTarget, address: number, order: number): bo
 }
 
 /**
- * Takes the lowest block of `order` aligned to 2^alignOrder pages that ends at or below `limit`
- * (bytes), cut from the smallest free order that has one. Returns its slot, now allocated, or -1.
+ * Takes a block of `order` aligned to 2^alignOrder pages (alignOrder > order): the start of the
+ * first block of the smallest free order >= alignOrder, split down. Returns its slot, now
+ * allocated, or -1 when no free block is that large.
  */
-export function takeConstrained(
-  a: ConstrainedTarget,
-  order: number,
-  alignOrder: number,
-  limit: number,
-): number {
+export function takeAligned(a: ConstrainedTarget, order: number, alignOrder: number): number {
   const map = a.map;
-  const size = a.pageSize * pow2(order);
+  if (alignOrder > a.maxOrder) return -1;
+  const fitting = map.orderMask >>> alignOrder;
+  if (fitting === 0) return -1;
+  const k = alignOrder + ctz32(fitting);
+  const head = map.head(k);
+  map.carve(head, k, head, order);
+  return head;
+}
+
+/**
+ * Takes a block of `order` aligned to 2^alignOrder pages that ends at or below `limit` (bytes):
+ * the first fitting block, in list order, of the smallest free order that has one, split down.
+ * First fit rather than the lowest fitting address: the walk stops as soon as it can, which is
+ * at once when most free memory lies below the limit. Returns its slot, now allocated, or -1.
+ */
+export function takeBelow(a: ConstrainedTarget, order: number, alignOrder: number, limit: number): number {
+  const map = a.map;
+  const lastStart = limit - a.pageSize * pow2(order);
   const alignPages = pow2(alignOrder);
   for (let k = order; k <= a.maxOrder; k++) {
-    let best = -1;
-    let bestAddress = limit - size + 1; // a block must start below this
     for (let slot = map.head(k); slot >= 0; slot = map.nextOf(slot)) {
       const address = a.addressOf(slot);
       // Free blocks of order >= alignOrder are aligned already; smaller ones only by chance.
-      if (address < bestAddress && (k >= alignOrder || (address / a.pageSize) % alignPages === 0)) {
-        best = slot;
-        bestAddress = address;
+      if (address <= lastStart && (k >= alignOrder || (address / a.pageSize) % alignPages === 0)) {
+        map.carve(slot, k, slot, order);
+        return slot;
       }
-    }
-    if (best >= 0) {
-      map.carve(best, k, best, order);
-      return best;
     }
   }
   return -1;

@@ -94,16 +94,17 @@ class Model {
     return fitting.filter((f) => f.order === smallest).map((f) => f.address);
   }
 
-  /** Where a constrained `allocPages` must put a block of `order`: smallest order with a fitting block, lowest address. */
-  placement(order: number, align: number, limit: number): number | null {
-    let best: Block | null = null;
-    for (const f of this.freeBlocks()) {
-      if (f.order < order || f.address % align !== 0) continue;
-      if (f.address + 2 ** order * this.cfg.pageSize > limit) continue;
-      if (best === null || f.order < best.order || (f.order === best.order && f.address < best.address))
-        best = f;
-    }
-    return best === null ? null : best.address;
+  /**
+   * Where `allocPages` with a limit may put a block of `order`: at the start of any aligned free
+   * block that leaves room below the limit, in the smallest order that has one (first fit).
+   */
+  placementsBelow(order: number, align: number, limit: number): number[] {
+    const fitting = [...this.freeBlocks()].filter(
+      (f) =>
+        f.order >= order && f.address % align === 0 && f.address + 2 ** order * this.cfg.pageSize <= limit,
+    );
+    const smallest = Math.min(...fitting.map((f) => f.order));
+    return fitting.filter((f) => f.order === smallest).map((f) => f.address);
   }
 
   allocate(address: number, order: number, tag: number): void {
@@ -388,18 +389,18 @@ function runOp(a: BuddyAllocator, m: Model, op: Op, step: string): void {
       const value = expectReturned(o, what) as number | null;
       const effAlign = align ?? 1;
       const effLimit = limit ?? Number.POSITIVE_INFINITY;
-      const constrained = limit !== undefined || effAlign > 2 ** order * pageSize;
-      const choices = constrained ? [m.placement(order, effAlign, effLimit)] : m.placementChoices(order);
+      // A limit takes any fitting block of the smallest order that has one (first fit); alignment
+      // alone cuts the block from the start of any block of the smallest free order that is
+      // aligned as a whole.
+      const alignOrder = Math.max(order, Math.round(Math.log2(Math.max(effAlign, pageSize) / pageSize)));
+      const choices =
+        limit !== undefined ? m.placementsBelow(order, effAlign, effLimit) : m.placementChoices(alignOrder);
       if (value !== null) {
         checkNewBlock(m, value, order, effAlign, effLimit, what);
         expect(a.orderOf(value), `${what}: orderOf`).toBe(order);
       }
-      if (choices.length === 0 || choices[0] === null) expect(value, `${what}: nothing fits`).toBeNull();
-      else
-        expect(
-          choices,
-          `${what}: placement (smallest free order; lowest address when constrained)`,
-        ).toContain(value);
+      if (choices.length === 0) expect(value, `${what}: nothing fits`).toBeNull();
+      else expect(choices, `${what}: placement (smallest free order that fits)`).toContain(value);
       if (value !== null) m.allocate(value, order, op.tag ?? 0);
       return;
     }

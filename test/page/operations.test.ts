@@ -356,13 +356,13 @@ describe("allocPages", () => {
     expect(a.allocPages(1)).toBeNull();
   });
 
-  it("takes the lowest fitting block when constrained by a limit", () => {
+  it("takes the first block in list order that fits below a limit, walking past those that do not", () => {
     const a = alloc4k();
     a.addRegion(0x5000, PAGE);
     a.addRegion(0x9000, PAGE);
-    a.addRegion(0x3000, PAGE);
-    expect(a.allocPages(1, { limit: 0x10000 })).toBe(0x3000);
-    expect(a.allocPages(1, { limit: 0x10000 })).toBe(0x5000);
+    a.addRegion(0x3000, PAGE); // the order-0 list is now 0x3000, 0x9000, 0x5000 (LIFO)
+    expect(a.allocPages(1, { limit: 0x6000 })).toBe(0x3000);
+    expect(a.allocPages(1, { limit: 0x6000 })).toBe(0x5000); // 0x9000 ends above the limit
     expect(a.allocPages(1, { limit: 0x9000 })).toBeNull();
     expect(a.allocPages(1, { limit: 0xa000 })).toBe(0x9000);
   });
@@ -386,16 +386,18 @@ describe("allocPages", () => {
     ]);
     expect(a.allocPages(2, { align: 0x8000 })).toBe(0x8000);
     expect(a.allocPages(1, { align: 0x10000 })).toBeNull();
-    expect(a.allocPages(1, { align: 0x2000 })).toBe(0x2000);
+    // Alignment alone takes the smallest free order that is aligned as a whole (order 1 here),
+    // its LIFO head, without walking the lists: 0xa000 (freed last), not the older 0x2000.
+    expect(a.allocPages(1, { align: 0x2000 })).toBe(0xa000);
     expect(freeList(a)).toEqual([
       blk(0, 0x1000),
-      blk(0, 0x3000),
+      blk(1, 0x2000),
       blk(0, 0x5000),
       blk(1, 0x6000),
-      blk(1, 0xa000),
+      blk(0, 0xb000),
       blk(2, 0xc000),
     ]);
-    for (const address of [0x4000, 0x8000, 0x2000]) a.free(address);
+    for (const address of [0x4000, 0x8000, 0xa000]) a.free(address);
     expect(freeList(a)).toEqual([blk(0, 0x1000), blk(1, 0x2000), blk(2, 0x4000), blk(3, 0x8000)]);
     a.check();
   });
@@ -918,12 +920,12 @@ describe("pageSize 1", () => {
     expect(a.allocPages(3)).toBe(8);
     expect(freeList(a)).toEqual([blk(0, 5), blk(1, 6), blk(2, 12), blk(3, 16), blk(0, 24)]);
     expect(a.allocAt(7, 1)).toBe(7);
-    expect(a.allocPages(1, { align: 8 })).toBe(24);
+    expect(a.allocPages(1, { align: 8 })).toBe(16); // cut from the order-3 block, not the lone page at 24
     expect(a.blockAt(13)).toEqual({ address: 12, order: 2, size: 4, free: true, tag: 0 });
     expect(a.stats()).toMatchObject({ totalBytes: 20, freeBytes: 14, totalPages: 20, freePages: 14 });
     a.free(8);
     a.free(7);
-    a.free(24);
+    a.free(16);
     expect(freeList(a)).toEqual([blk(0, 5), blk(1, 6), blk(3, 8), blk(3, 16), blk(0, 24)]);
     a.check();
   });
