@@ -26,6 +26,7 @@ import {
 } from "./inspect.js";
 import { alignedBlocks, isSafeNonNegative, log2Exact, pow2 } from "./order.js";
 import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage } from "./page-map.js";
+import { placeRegion } from "./regions.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
 import type {
   AllocatedBlock,
@@ -120,17 +121,7 @@ export class BuddyAllocator implements Inspectable {
    */
   addRegion(start: number, length: number): Region {
     const [first, end] = wholePages(this.pageSize, start, length);
-    const at = this.regionIndexAfter(first);
-    if (
-      (at > 0 && this.regionEnd[at - 1] > first) ||
-      (at < this.regionStart.length && this.regionStart[at] < end)
-    ) {
-      const other = at > 0 && this.regionEnd[at - 1] > first ? at - 1 : at;
-      throw new AllocError(
-        "OVERLAP",
-        `region ${show(first)}..${show(end)} overlaps managed region ${show(this.regionStart[other])}..${show(this.regionEnd[other])}`,
-      );
-    }
+    const at = placeRegion(this.regionStart, this.regionEnd, first, end);
     const added = missingSections(this.map, this.directory, first, end, this.sectionBytes);
     if (added.length > 0) {
       if (this.map.external) {
@@ -433,18 +424,6 @@ export class BuddyAllocator implements Inspectable {
     this.lowPages = low ? this.windowPages | 0 : 0;
     this.lowAddress = low ? this.windowAddress | 0 : 0;
     this.lowSlot = low ? this.windowSlot | 0 : 0;
-  }
-
-  /** Index of the first region starting after `address`. */
-  private regionIndexAfter(address: number): number {
-    let lo = 0;
-    let hi = this.regionStart.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.regionStart[mid] <= address) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   private liveSlot(address: number, operation: string): number {
