@@ -1,9 +1,9 @@
 /**
  * Allocation under constraints: an alignment above the block's own size, a `limit` (the block
  * must end at or below an address, like Linux's DMA32 zone), or one fixed address.
- * - Alignment alone is O(maxOrder): every free block of order >= alignOrder is aligned, so the
- *   block is cut from the start of the smallest such one. (A smaller free block that happens to
- *   lie aligned is not looked for: finding it would mean walking the lists.)
+ * - Alignment alone is O(maxOrder) while some free block has order >= alignOrder: every such
+ *   block is aligned, so the block is cut from the start of the smallest one. Only when there is
+ *   none does it walk the smaller orders' lists for a block that happens to lie aligned.
  * - A limit walks the free lists of the orders it tries, since LIFO lists are not in address
  *   order, and stops at the first block that fits: O(free blocks of those orders) at worst (all
  *   of them above the limit), a cost no other allocation pays.
@@ -47,14 +47,13 @@ export function takeAt(a: ConstrainedTarget, address: number, order: number): bo
 
 /**
  * Takes a block of `order` aligned to 2^alignOrder pages (alignOrder > order): the start of the
- * first block of the smallest free order >= alignOrder, split down. Returns its slot, now
- * allocated, or -1 when no free block is that large.
+ * first block of the smallest free order >= alignOrder, split down; when no free block is that
+ * large, the first smaller one that lies aligned. Returns its slot, now allocated, or -1.
  */
 export function takeAligned(a: ConstrainedTarget, order: number, alignOrder: number): number {
   const map = a.map;
-  if (alignOrder > a.maxOrder) return -1;
-  const fitting = map.orderMask >>> alignOrder;
-  if (fitting === 0) return -1;
+  const fitting = alignOrder > a.maxOrder ? 0 : map.orderMask >>> alignOrder;
+  if (fitting === 0) return takeBelow(a, order, alignOrder, Number.POSITIVE_INFINITY);
   const k = alignOrder + ctz32(fitting);
   const head = map.head(k);
   map.carve(head, k, head, order);

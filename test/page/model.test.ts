@@ -391,10 +391,14 @@ function runOp(a: BuddyAllocator, m: Model, op: Op, step: string): void {
       const effLimit = limit ?? Number.POSITIVE_INFINITY;
       // A limit takes any fitting block of the smallest order that has one (first fit); alignment
       // alone cuts the block from the start of any block of the smallest free order that is
-      // aligned as a whole.
+      // aligned as a whole, or when there is none, any smaller block that lies aligned.
       const alignOrder = Math.max(order, Math.round(Math.log2(Math.max(effAlign, pageSize) / pageSize)));
       const choices =
-        limit !== undefined ? m.placementsBelow(order, effAlign, effLimit) : m.placementChoices(alignOrder);
+        limit !== undefined
+          ? m.placementsBelow(order, effAlign, effLimit)
+          : m.placementChoices(alignOrder).length > 0
+            ? m.placementChoices(alignOrder)
+            : m.placementsBelow(order, effAlign, effLimit);
       if (value !== null) {
         checkNewBlock(m, value, order, effAlign, effLimit, what);
         expect(a.orderOf(value), `${what}: orderOf`).toBe(order);

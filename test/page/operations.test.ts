@@ -374,6 +374,18 @@ describe("allocPages", () => {
     a.check();
   });
 
+  it("falls back to a smaller block that lies aligned when no free block is as large as the alignment", () => {
+    const a = withRegion(0, 3); // o1 @0, o0 @0x2000: nothing of order 2 or more
+    expect(a.allocPages(1, { align: 0x4000 })).toBe(0); // the order-1 block at 0 is 16 KiB aligned
+    expect(freeList(a)).toEqual([blk(0, 0x1000), blk(0, 0x2000)]);
+    expect(a.allocPages(1, { align: 0x4000 })).toBeNull(); // 0x1000 and 0x2000 are not
+    // An alignment beyond the largest order: only blocks at multiples of it can serve.
+    const b = withRegion(0, 8, 2); // maxOrder 2: o2 @0, o2 @0x4000
+    expect(b.allocPages(1, { align: 2 ** 40 })).toBe(0);
+    expect(b.allocPages(1, { align: 2 ** 40 })).toBeNull();
+    b.check();
+  });
+
   it("honours an alignment larger than the block", () => {
     const a = withRegion(0x1000, 15); // o0 @0x1000, o1 @0x2000, o2 @0x4000, o3 @0x8000
     expect(a.allocPages(1, { align: 0x4000 })).toBe(0x4000);
