@@ -633,7 +633,8 @@ const configArb: fc.Arbitrary<Config> = fc
 
 /**
  * Shrinking 200+ step sequences is slow, and the failure message already names the failing step and
- * operation (later steps never run), so shrinking is off unless MODEL_SHRINK=1.
+ * operation (later steps never run), so shrinking is off unless MODEL_SHRINK=1. MODEL_RUNS sets the
+ * number of sequences (default 100; 1,500 take about a minute, with --testTimeout raised).
  */
 const SHRINK = process.env.MODEL_SHRINK === "1";
 
@@ -643,7 +644,7 @@ describe("model-based", () => {
       fc.property(configArb, fc.array(opArb, { minLength: 200, maxLength: 300 }), (cfg, ops) =>
         run(cfg, ops),
       ),
-      { numRuns: 100, endOnFailure: !SHRINK },
+      { numRuns: Number(process.env.MODEL_RUNS ?? 100), endOnFailure: !SHRINK },
     );
   });
 
@@ -652,7 +653,7 @@ describe("model-based", () => {
       fc.property(fc.array(opArb, { minLength: 200, maxLength: 300 }), (ops) =>
         run({ pageSize: 1, maxOrder: 4, basePage: 0 }, ops),
       ),
-      { numRuns: 25, endOnFailure: !SHRINK },
+      { numRuns: Math.ceil(Number(process.env.MODEL_RUNS ?? 100) / 4), endOnFailure: !SHRINK },
     );
   });
 
