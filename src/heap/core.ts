@@ -12,7 +12,7 @@
  */
 import { AllocError, show } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
-import { pow2 } from "../page/order.js";
+import { orderForPages, pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
 import {
   B_END,
@@ -153,7 +153,7 @@ export class HeapCore {
   /** A large block for `size` bytes (at least one page), aligned to `align` bytes when above a page. */
   allocLarge(size: number, align: number): number | null {
     const count = Math.max(1, Math.ceil(size / this.pageSize));
-    const order = count === 1 ? 0 : 32 - Math.clz32(count - 1); // counts stay below 2^24
+    const order = orderForPages(count);
     if (order > this.layout.maxOrder) return null;
     if (align > this.pageSize * pow2(this.layout.maxOrder)) return null;
     let address = this.takePages(count, order, align);
