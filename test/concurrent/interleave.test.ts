@@ -142,95 +142,76 @@ async function exploreOnce(
   return { nulls: reports.reduce((n, r) => n + r.nulls, 0), steps };
 }
 
-describe.each(["packed", "node"] as const)("controlled interleavings (%s tree)", (variant) => {
-  it(
+/** The scenarios, each run on both tree variants. */
+const SCENARIOS: [name: string, scenario: Scenario][] = [
+  [
     "one worker paused inside every step while two others churn the same bunch",
-    async () => {
-      const r = await explore(variant, {
-        pages: 32,
-        maxOrder: 5,
-        orders: [0, 0, 1, 2, 5],
-        workers: 3,
-        rounds: 250,
-        ops: 5,
-        seed: 0x7ac7,
-        maxRun: 30,
-        victim: true,
-      });
-      if (process.env.STRESS_LOG) console.log(r);
+    {
+      pages: 32,
+      maxOrder: 5,
+      orders: [0, 0, 1, 2, 5],
+      workers: 3,
+      rounds: 250,
+      ops: 5,
+      seed: 0x7ac7,
+      maxRun: 30,
+      victim: true,
     },
-    TIMEOUT,
-  );
-
-  it(
+  ],
+  [
     "40 pages in two trees, two workers, very long pauses",
-    async () => {
-      const r = await explore(variant, {
-        pages: 40,
-        maxOrder: 5,
-        orders: [0, 1, 3, 5],
-        workers: 2,
-        rounds: 400,
-        ops: 6,
-        seed: 7780,
-        maxRun: 60,
-      });
-      if (process.env.STRESS_LOG) console.log(r);
-    },
-    TIMEOUT,
-  );
-
-  it(
+    { pages: 40, maxOrder: 5, orders: [0, 1, 3, 5], workers: 2, rounds: 400, ops: 6, seed: 7780, maxRun: 60 },
+  ],
+  [
     "16 pages in one bunch, a second tier above: long pauses mid-operation",
-    async () => {
-      const r = await explore(variant, {
-        pages: 32,
-        maxOrder: 5,
-        orders: [0, 0, 1, 5],
-        workers: 3,
-        rounds: 300,
-        ops: 4,
-        seed: 0xaba,
-        maxRun: 40,
-      });
-      if (process.env.STRESS_LOG) console.log(r);
+    {
+      pages: 32,
+      maxOrder: 5,
+      orders: [0, 0, 1, 5],
+      workers: 3,
+      rounds: 300,
+      ops: 4,
+      seed: 0xaba,
+      maxRun: 40,
     },
-    TIMEOUT,
-  );
-
-  it(
+  ],
+  [
     "32 pages, two tiers: small blocks against whole-tree blocks",
-    async () => {
-      const r = await explore(variant, {
-        pages: 32,
-        maxOrder: 5,
-        orders: [0, 0, 0, 1, 4, 5],
-        workers: 3,
-        rounds: 150,
-        ops: 6,
-        seed: 0x5eed,
-        maxRun: 8,
-      });
-      if (process.env.STRESS_LOG) console.log(r);
+    {
+      pages: 32,
+      maxOrder: 5,
+      orders: [0, 0, 0, 1, 4, 5],
+      workers: 3,
+      rounds: 150,
+      ops: 6,
+      seed: 0x5eed,
+      maxRun: 8,
     },
-    TIMEOUT,
-  );
-
-  it(
+  ],
+  [
     "200 pages, three tiers and a phantom tail",
-    async () => {
-      const r = await explore(variant, {
-        pages: 200,
-        maxOrder: 8,
-        orders: [0, 1, 2, 4, 5, 6, 7],
-        workers: 3,
-        rounds: 100,
-        ops: 8,
-        seed: 0xabcdef,
-        maxRun: 8,
-      });
-      if (process.env.STRESS_LOG) console.log(r);
+    {
+      pages: 200,
+      maxOrder: 8,
+      orders: [0, 1, 2, 4, 5, 6, 7],
+      workers: 3,
+      rounds: 100,
+      ops: 8,
+      seed: 0xabcdef,
+      maxRun: 8,
     },
-    TIMEOUT,
-  );
+  ],
+];
+
+describe.each(["packed", "node"] as const)("controlled interleavings (%s tree)", (variant) => {
+  for (const [name, scenario] of SCENARIOS) {
+    it(
+      name,
+      async () => {
+        const r = await explore(variant, scenario);
+        if (process.env.STRESS_LOG) console.log(r);
+      },
+      TIMEOUT,
+    );
+  }
 });
