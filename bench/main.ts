@@ -18,7 +18,7 @@ const { values: opt } = parseArgs({
     runs: { type: "string", default: "5" },
     ops: { type: "string", default: "5000000" },
     workload: { type: "string", default: WORKLOADS.join(",") },
-    peer: { type: "string", default: "ours,ours-pages,c,set-buddy,mempool" }, // see PEERS
+    peer: { type: "string", default: "ours,ours-pages,c,set-buddy,mempool,driver,c-driver" }, // see PEERS
     "mempool-ops": { type: "string", default: "100000" },
     "mempool-mib": { type: "string", default: "64" },
     out: { type: "string", default: "bench/results/latest.json" },
@@ -27,7 +27,8 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2] [--peer ours,ours-pages,c,set-buddy,mempool]\n" +
+    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2]\n" +
+      "                        [--peer ours,ours-pages,c,set-buddy,mempool,driver,c-driver]\n" +
       "                        [--mempool-ops N] [--mempool-mib N] [--out FILE]",
   );
   process.exit(0);
@@ -38,7 +39,11 @@ const mempoolOps = Math.min(ops, Number(opt["mempool-ops"]));
 const mempoolBytes = Number(opt["mempool-mib"]) * 2 ** 20;
 const workloads = opt.workload.split(",") as WorkloadName[];
 const peers = opt.peer.split(",");
-const PEERS = ["ours", "ours-pages", "c", "set-buddy", "mempool"];
+const PEERS = ["ours", "ours-pages", "c", "set-buddy", "mempool", "driver", "c-driver"];
+/** Native peers: the C allocator, and the C driver against a stub (no allocator). */
+const NATIVE = ["c", "c-driver"];
+/** The driver-only peers, whose time is subtracted to get an allocator's own share. */
+const DRIVERS = ["driver", "c-driver"];
 for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
 for (const p of peers) if (!PEERS.includes(p)) throw new Error(`unknown peer ${p} (${PEERS.join(", ")})`);
 for (const n of [runs, ops, mempoolOps, mempoolBytes]) {
@@ -96,10 +101,26 @@ const same = (xs: number[], digits = 0) => {
   return lo === hi ? lo : `${lo}..${hi}`;
 };
 
-const nativeCc = peers.includes("c") ? buildNative() : null;
+/**
+ * What an operation costs the allocator itself: each median minus its own language's driver run
+ * against a stub (the JS driver costs more than C's, and that difference is not the allocator's).
+ */
+function allocatorShare(
+  ours: number | null,
+  driver: number | null,
+  c: number | null,
+  cDriver: number | null,
+) {
+  if (ours === null || driver === null || c === null || cDriver === null) return null;
+  return { ours: ours - driver, c: c - cDriver, ratio: (ours - driver) / (c - cDriver) };
+}
+
+const nativePeers = peers.filter((p) => NATIVE.includes(p));
+const nativeCc = nativePeers.length > 0 ? buildNative() : null;
 const notes: string[] = [];
-if (peers.includes("c") && !nativeCc) notes.push("no C compiler (cc) found: the native C column is skipped");
-const jsPeers = peers.filter((p) => p !== "c");
+if (nativePeers.length > 0 && !nativeCc)
+  notes.push("no C compiler (cc) found: the native C rows are skipped");
+const jsPeers = peers.filter((p) => !NATIVE.includes(p));
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, cc: nativeCc },
@@ -114,7 +135,7 @@ for (const w of workloads) {
   if (nativeCc) {
     progress(`${w}: native C self-check`);
     selfCheckNative(w, ops);
-    results.set("c", { runs: [], ops, poolBytes: POOL.bytes });
+    for (const p of nativePeers) results.set(p, { runs: [], ops, poolBytes: POOL.bytes });
   }
   for (const p of jsPeers) results.set(p, { runs: [], ops: 0, poolBytes: 0 });
   for (let r = 0; r < runs; r++) {
@@ -122,8 +143,10 @@ for (const w of workloads) {
     // machine) hits every peer alike; C's runs were once taken back to back and its median
     // moved 40% between invocations while ours did not.
     if (nativeCc) {
-      progress(`${w}: c run ${r + 1}/${runs}`);
-      results.get("c")?.runs.push(runNativeOnce(w, ops));
+      for (const p of nativePeers) {
+        progress(`${w}: ${p} run ${r + 1}/${runs}`);
+        results.get(p)?.runs.push(runNativeOnce(w, ops, p === "c-driver"));
+      }
     }
     for (const p of jsPeers) {
       const entry = results.get(p)!;
@@ -166,7 +189,7 @@ for (const w of workloads) {
       cMedian ? `${(med / cMedian).toFixed(2)}x` : "-",
       oursMedian ? `${(med / oursMedian).toFixed(2)}x` : "-",
       same(e.runs.map((x) => x.failures)),
-      w === "W2"
+      w === "W2" || DRIVERS.includes(p)
         ? "-"
         : same(
             e.runs.map((x) => x.fragmentation),
@@ -206,6 +229,14 @@ for (const w of workloads) {
         .join("  "),
     );
     if (i === 0) console.log(widths.map((x) => "-".repeat(x)).join("  "));
+  }
+  const net = allocatorShare(base("ours"), base("driver"), cMedian, base("c-driver"));
+  if (net) {
+    summary.allocatorShare = net;
+    console.log(
+      `allocator's share (median minus its driver's): ours ${net.ours.toFixed(1)} ns, C ${net.c.toFixed(1)} ns, ` +
+        `${net.ratio.toFixed(2)}x`,
+    );
   }
 }
 

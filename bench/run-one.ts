@@ -16,6 +16,7 @@ const loaders: Record<string, () => Promise<{ create: CreateSubject }>> = {
   "ours-pages": () => import("./peers/ours-pages.js"),
   "set-buddy": () => import("./peers/set-buddy.js"),
   mempool: () => import("./peers/mempool.js"),
+  driver: () => import("./peers/driver.js"),
 };
 
 const [peer, workload, opsArg, poolArg] = process.argv.slice(2);

@@ -9,6 +9,9 @@
  * Built with -DSELF_CHECK it also verifies every block handed out (alignment, bounds, no
  * overlap), walks the free lists for invariants, and drains everything after each run to
  * check that the whole pool coalesces back into one free block.
+ * Built with -DDRIVER_ONLY the workloads run against a stub that only counts pages (see
+ * stub_alloc), so the time left is the driver's own: subtracting it from the real build's
+ * gives the allocator's share of an operation.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
@@ -103,6 +106,29 @@ static inline void buddy_free(uint32_t pfn) {
   list_push(pfn, order);
 }
 
+#ifdef DRIVER_ONLY
+/* No allocator: page numbers from a rotating cursor and a count of pages handed out, so the
+ * same operations replay (W2's fill still ends when the pool is full) while no metadata is
+ * touched. bench/peers/driver.ts is the same stub in JS. */
+static uint32_t stub_used, stub_cursor;
+static inline uint32_t stub_alloc(unsigned order) {
+  uint32_t size = 1u << order;
+  if (stub_used + size > npages) return NIL;
+  stub_used += size;
+  uint32_t pfn = stub_cursor;
+  stub_cursor = (stub_cursor + size) & (npages - 1);
+  return pfn;
+}
+static inline void stub_free(unsigned order) { stub_used -= 1u << order; }
+#define ALLOC_BLOCK(k) stub_alloc(k)
+#define FREE_BLOCK(pfn, k) ((void)(pfn), stub_free(k))
+#define METADATA_BYTES 0
+#else
+#define ALLOC_BLOCK(k) buddy_alloc(k)
+#define FREE_BLOCK(pfn, k) buddy_free(pfn)
+#define METADATA_BYTES sizeof(struct page)
+#endif
+
 static uint32_t rng;
 static inline uint32_t next_u32(void) {
   uint32_t x = rng;
@@ -185,7 +211,7 @@ static struct result run_w1(uint64_t ops, uint64_t target) {
     PERIODIC(i);
     if (live_pages < target) {
       unsigned k = draw_order();
-      uint32_t pfn = buddy_alloc(k);
+      uint32_t pfn = ALLOC_BLOCK(k);
       if (pfn == NIL) { r.failures++; continue; }
       ON_ALLOC(pfn, k);
       live_pfn[n] = pfn;
@@ -198,7 +224,7 @@ static struct result run_w1(uint64_t ops, uint64_t target) {
       uint32_t pfn = live_pfn[idx];
       unsigned k = live_ord[idx];
       ON_FREE(pfn, k);
-      buddy_free(pfn);
+      FREE_BLOCK(pfn, k);
       live_pages -= 1u << k;
       n--;
       live_pfn[idx] = live_pfn[n];
@@ -221,7 +247,7 @@ static struct result run_w2(uint64_t ops) {
     uint64_t t0 = now_ns();
     for (;;) {
       r.ops++;
-      uint32_t pfn = buddy_alloc(0);
+      uint32_t pfn = ALLOC_BLOCK(0);
       if (pfn == NIL) break;
       ON_ALLOC(pfn, 0);
       live_pfn[n++] = pfn;
@@ -240,7 +266,7 @@ static struct result run_w2(uint64_t ops) {
     t0 = now_ns();
     for (uint32_t i = 0; i < n; i++) {
       ON_FREE(live_pfn[i], 0);
-      buddy_free(live_pfn[i]);
+      FREE_BLOCK(live_pfn[i], 0);
     }
     r.ns += now_ns() - t0;
     r.ops += n;
@@ -274,6 +300,9 @@ int main(int argc, char **argv) {
 #endif
   for (int run = 0; run < runs; run++) {
     buddy_init(n);
+#ifdef DRIVER_ONLY
+    stub_used = stub_cursor = 0;
+#endif
     rng = SEED;
     struct result r;
     if (!strcmp(w, "W1")) r = run_w1(ops, (uint64_t)n * 50 / 100);
@@ -294,7 +323,7 @@ int main(int argc, char **argv) {
            "\"metadataBytesPerPage\":%zu,\"selfCheck\":%s}\n",
            w, run, (unsigned long long)r.ops, (unsigned long long)r.ns, (double)r.ns / (double)r.ops,
            (unsigned long long)r.failures, (unsigned long long)r.allocs, (unsigned long long)r.frees,
-           (unsigned long long)r.live_pages, frag, sizeof(struct page),
+           (unsigned long long)r.live_pages, frag, (size_t)METADATA_BYTES,
 #ifdef SELF_CHECK
            "true"
 #else

@@ -25,7 +25,7 @@ export interface NativeRun {
   metadataBytesPerPage: number;
 }
 
-/** Builds both binaries; returns the compiler's version line, or null when `cc` is missing. */
+/** Builds the three binaries (timed, self-checking, driver only); returns the compiler's version line, or null when `cc` is missing. */
 export function buildNative(): string | null {
   const probe = spawnSync("cc", ["--version"], { encoding: "utf8" });
   if (probe.status !== 0) return null;
@@ -33,6 +33,7 @@ export function buildNative(): string | null {
   const flags = ["-O2", "-march=native", "-std=c11", "-Wall", "-Wextra", "-Werror"];
   execFileSync("cc", [...flags, "-o", `${buildDir}buddy`, source]);
   execFileSync("cc", [...flags, "-DSELF_CHECK", "-o", `${buildDir}buddy-check`, source]);
+  execFileSync("cc", [...flags, "-DDRIVER_ONLY", "-o", `${buildDir}buddy-driver`, source]);
   return probe.stdout.split("\n")[0];
 }
 
@@ -51,7 +52,10 @@ export function selfCheckNative(workload: WorkloadName, ops: number): void {
   run("buddy-check", workload, ops, 1);
 }
 
-/** One timed run of the native build, in a process of its own like each JS run. */
-export function runNativeOnce(workload: WorkloadName, ops: number): NativeRun {
-  return run("buddy", workload, ops, 1)[0];
+/**
+ * One timed run of the native build, in a process of its own like each JS run; with
+ * `driverOnly`, of the same driver against the stub that only counts pages.
+ */
+export function runNativeOnce(workload: WorkloadName, ops: number, driverOnly = false): NativeRun {
+  return run(driverOnly ? "buddy-driver" : "buddy", workload, ops, 1)[0];
 }
