@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/run-one.ts <peer> <workload> <ops> [poolBytes, default 1 GiB]
  */
 import type { CreateSubject } from "./peers/peer.js";
-import { POOL, runWorkload, WORKLOADS, type WorkloadName } from "./workloads.js";
+import { freeLive, POOL, runWorkload, WORKLOADS, type WorkloadName } from "./workloads.js";
 
 /** Untimed runs of the same workload before the timed one. */
 const WARMUP_RUNS = 2;
@@ -28,7 +28,7 @@ if (!load || !WORKLOADS.includes(workload as WorkloadName)) {
 }
 const { create } = await load();
 const pool = { ...POOL, bytes: poolArg ? Number(poolArg) : POOL.bytes };
-const totalPages = pool.bytes / pool.pageSize;
+const totalPages = (pool.bytes / pool.pageSize) | 0; // an int32, as in C (see runSteady's target)
 // Untimed warm-up runs on throwaway instances, so the timed run measures the JIT's steady state
 // (V8 needs a few million operations to settle its inlining); native C has nothing to warm up.
 for (let w = 0; w < WARMUP_RUNS; w++)
@@ -36,11 +36,11 @@ for (let w = 0; w < WARMUP_RUNS; w++)
 const subject = create(pool);
 (globalThis as { gc?: () => void }).gc?.();
 
-const { result, live } = runWorkload(workload as WorkloadName, subject.allocator, Number(opsArg), totalPages);
+const result = runWorkload(workload as WorkloadName, subject.allocator, Number(opsArg), totalPages);
 const fragmentation = subject.fragmentation();
 
 // Self-check, untimed: free what is still live; the allocator must be whole again.
-for (let i = 0; i < live.count; i++) subject.allocator.free(live.addresses[i], live.orders[i]);
+freeLive(subject.allocator);
 let drainError: string | null;
 try {
   drainError = subject.verifyDrained();

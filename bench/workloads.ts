@@ -39,11 +39,29 @@ export interface RunResult {
   livePages: number;
 }
 
-/** Blocks still allocated after a run, so the caller can drain and verify the allocator. */
-export interface Live {
-  count: number;
-  addresses: Float64Array;
-  orders: Uint8Array;
+/*
+ * The live table: module-level, as C's are globals, and only ever read through these bindings.
+ * Where it lived decided 1.5 ns of every JS peer's W1 operation: a table the workload function
+ * returned, or even one it allocated before calling a callback, cost V8 a reload of its length
+ * and data pointer on each access (measured with the page-counting stub of peers/driver.ts).
+ */
+let liveAddresses = new Float64Array(0);
+let liveOrders = new Uint8Array(0);
+let liveCount = 0;
+
+/** Tables for `pages` live blocks at most, reused across runs. */
+function liveTables(pages: number): void {
+  if (liveAddresses.length !== pages) {
+    liveAddresses = new Float64Array(pages);
+    liveOrders = new Uint8Array(pages);
+  }
+  liveCount = 0;
+}
+
+/** Untimed: frees every block the last run left live, so the allocator should be whole again. */
+export function freeLive(a: PageAllocator): void {
+  for (let i = 0; i < liveCount; i++) a.free(liveAddresses[i], liveOrders[i]);
+  liveCount = 0;
 }
 
 /**
@@ -52,10 +70,16 @@ export interface Live {
  * does: the same steps, bit for bit, as `Rng.nextU32` and `below`; the order is
  * k = ctz(r | 2^10), so P(k) = 2^-(k+1) for k < 10 and the rest at 10.
  */
-export function runSteady(a: PageAllocator, ops: number, totalPages: number, targetPercent: number) {
-  const target = Math.floor((totalPages * targetPercent) / 100);
-  const addresses = new Float64Array(totalPages);
-  const orders = new Uint8Array(totalPages);
+export function runSteady(
+  a: PageAllocator,
+  ops: number,
+  totalPages: number,
+  targetPercent: number,
+): RunResult {
+  // `| 0` (floor, below 2^31) keeps the target a small integer: from Math.floor, or from a pool
+  // size that was a heap number (2^30 is not a Smi), V8 compares it as a double on every operation.
+  const target = ((totalPages * targetPercent) / 100) | 0;
+  liveTables(totalPages);
   let x = SEED | 0;
   let n = 0;
   let livePages = 0;
@@ -74,30 +98,29 @@ export function runSteady(a: PageAllocator, ops: number, totalPages: number, tar
         failures++;
         continue;
       }
-      addresses[n] = address;
-      orders[n] = k;
+      liveAddresses[n] = address;
+      liveOrders[n] = k;
       n++;
       livePages += 1 << k;
       allocs++;
     } else {
       const idx = (x >>> 1) % n;
-      const k = orders[idx];
-      a.free(addresses[idx], k);
+      const k = liveOrders[idx];
+      a.free(liveAddresses[idx], k);
       livePages -= 1 << k;
       n--;
-      addresses[idx] = addresses[n];
-      orders[idx] = orders[n];
+      liveAddresses[idx] = liveAddresses[n];
+      liveOrders[idx] = liveOrders[n];
     }
   }
   const ns = Number(process.hrtime.bigint() - t0);
-  const result: RunResult = { ops, ns, failures, allocs, frees: ops - allocs - failures, livePages };
-  const live: Live = { count: n, addresses, orders };
-  return { result, live };
+  liveCount = n;
+  return { ops, ns, failures, allocs, frees: ops - allocs - failures, livePages };
 }
 
 /** W2: fill with order-0 blocks until null, shuffle (untimed), free all in that order; repeat. */
-export function runFillDrain(a: PageAllocator, ops: number, totalPages: number) {
-  const addresses = new Float64Array(totalPages);
+export function runFillDrain(a: PageAllocator, ops: number, totalPages: number): RunResult {
+  liveTables(totalPages);
   const rng = new Rng(SEED);
   let done = 0;
   let ns = 0;
@@ -109,28 +132,31 @@ export function runFillDrain(a: PageAllocator, ops: number, totalPages: number) 
       done++;
       const address = a.allocOrder(0);
       if (address === null) break;
-      addresses[n++] = address;
+      liveAddresses[n++] = address;
     }
     ns += Number(process.hrtime.bigint() - t0);
     allocs += n;
     for (let i = n; i > 1; i--) {
       const j = below(rng, i);
-      const t = addresses[i - 1];
-      addresses[i - 1] = addresses[j];
-      addresses[j] = t;
+      const t = liveAddresses[i - 1];
+      liveAddresses[i - 1] = liveAddresses[j];
+      liveAddresses[j] = t;
     }
     t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) a.free(addresses[i], 0);
+    for (let i = 0; i < n; i++) a.free(liveAddresses[i], 0);
     ns += Number(process.hrtime.bigint() - t0);
     done += n;
   }
-  const result: RunResult = { ops: done, ns, failures: 0, allocs, frees: allocs, livePages: 0 };
-  const live: Live = { count: 0, addresses, orders: new Uint8Array(0) };
-  return { result, live };
+  return { ops: done, ns, failures: 0, allocs, frees: allocs, livePages: 0 };
 }
 
-/** Runs one workload by name. */
-export function runWorkload(name: WorkloadName, a: PageAllocator, ops: number, totalPages: number) {
+/** Runs one workload by name; what it leaves live, `freeLive` frees. */
+export function runWorkload(
+  name: WorkloadName,
+  a: PageAllocator,
+  ops: number,
+  totalPages: number,
+): RunResult {
   if (name === "W2") return runFillDrain(a, ops, totalPages);
   return runSteady(a, ops, totalPages, name === "W1" ? 50 : 85);
 }

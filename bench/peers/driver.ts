@@ -36,7 +36,7 @@ export class DriverStub {
 }
 
 export function create(pool: PoolConfig): Subject {
-  const pages = pool.bytes / pool.pageSize;
+  const pages = (pool.bytes / pool.pageSize) | 0; // an int32 field, not a heap number (2^30 bytes is not a Smi)
   const stub = new DriverStub(pool.pageSize, pages);
   return {
     allocator: stub,
