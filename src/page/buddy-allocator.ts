@@ -8,6 +8,10 @@
  *   set of free blocks is exactly the maximal aligned blocks of the free pages.
  * - Each free block is in exactly one free list, the one of its order.
  *
+ * Allocations are blocks (a power of two of pages, naturally aligned) or exact runs (any number
+ * of pages; `allocPages(count, { exact: true })`): see page-map.ts for how a run is kept, and
+ * runs.ts for what is done across blocks.
+ *
  * Placement: the smallest non-empty order that fits, and within it the block freed last (LIFO):
  * on our workloads it fragments no more than lowest-address placement and costs a quarter of the
  * time (README, "Placement"). The metadata layout is described in page-map.ts.
@@ -24,22 +28,24 @@ import {
   rejectAddress,
   statsOf,
 } from "./inspect.js";
-import { alignedBlocks, isSafeNonNegative, log2Exact, pow2 } from "./order.js";
-import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage } from "./page-map.js";
+import { alignedBlocks, isSafeNonNegative, log2Exact, orderForPages, pow2 } from "./order.js";
+import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage, RUN } from "./page-map.js";
 import { placeRegion } from "./regions.js";
+import { findRun, growRun } from "./runs.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
 import type {
-  AllocatedBlock,
   AllocatorStats,
   AllocOptions,
   Block,
   BlockInfo,
   BuddyOptions,
+  PageAllocation,
   Region,
 } from "./types.js";
 import {
   orderOfCount,
   rejectOrder,
+  validateExact,
   validateOptions,
   validatePlacement,
   validateTag,
@@ -216,29 +222,63 @@ export class BuddyAllocator implements Inspectable {
   }
 
   /**
-   * Allocates the smallest block of at least `count` pages (order ceil(log2 count)).
-   * @param options align (bytes, power of two), limit (the block ends at or below it), tag (0..65535).
-   * @returns the block's address in bytes, or null when no block fits.
+   * Allocates the smallest block of at least `count` pages (order ceil(log2 count)), or with
+   * `exact`, a run of exactly `count` pages.
+   * @param count pages, 1..2^maxOrder.
+   * @param options align (bytes, power of two), limit (the allocation ends at or below it), tag
+   * (0..65535), exact (a run of `count` pages: cut from the start of the smallest free block that
+   * holds it, its tail freed at once; when no single free block can, from adjacent free blocks).
+   * @returns the allocation's address in bytes, or null when nothing fits (with `exact`: when no
+   * `count` contiguous free pages meet `align` and `limit` anywhere).
    * @throws AllocError INVALID_ARGUMENT for a bad count or option.
    */
   allocPages(count: number, options?: AllocOptions): number | null {
     const order = orderOfCount(count, this.maxOrder);
-    if (options !== undefined) return this.allocWith(order, options);
+    if (options !== undefined) return this.allocWith(count, order, options);
     const slot = this.map.take(order, 0);
     return slot < 0 ? null : this.addressOf(slot);
   }
 
   /** `allocPages` with options, kept out of it so that the plain call stays small enough to inline. */
-  private allocWith(order: number, options: AllocOptions): number | null {
-    const { align, limit, tag = 0 } = options;
+  private allocWith(count: number, order: number, options: AllocOptions): number | null {
+    const { align, limit, tag = 0, exact = false } = options;
     validateTag(tag);
     validatePlacement(align, limit);
+    validateExact(exact);
     const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
+    if (exact) return this.allocRun(count, order, alignOrder, limit, tag);
     if (limit === undefined && alignOrder <= order) return this.allocOrder(order, tag);
     const slot =
       limit === undefined ? takeAligned(this, order, alignOrder) : takeBelow(this, order, alignOrder, limit);
     if (slot < 0) return null;
     this.map.setTag(slot, tag);
+    return this.addressOf(slot);
+  }
+
+  /**
+   * A run of `count` pages (validated; `order` holds it): the smallest free block of at least
+   * `order` that meets the constraints, its tail freed, in O(maxOrder); only when there is none,
+   * a search across adjacent free blocks (runs.ts).
+   */
+  private allocRun(
+    count: number,
+    order: number,
+    alignOrder: number,
+    limit: number | undefined,
+    tag: number,
+  ): number | null {
+    const map = this.map;
+    let slot: number;
+    if (limit === undefined && alignOrder <= order) slot = map.take(order, tag);
+    else if (limit === undefined) slot = takeAligned(this, order, alignOrder);
+    else slot = takeBelow(this, order, alignOrder, limit);
+    if (slot >= 0) map.trimRun(slot, order, count);
+    else {
+      slot = findRun(this, count, pow2(alignOrder), limit ?? Number.POSITIVE_INFINITY);
+      if (slot < 0) return null;
+      map.setRun(slot, count);
+    }
+    map.setTag(slot, tag);
     return this.addressOf(slot);
   }
 
@@ -287,6 +327,35 @@ export class BuddyAllocator implements Inspectable {
   }
 
   /**
+   * Bytes of the live allocation at `address`: a block's `pageSize * 2^order`, a run's
+   * `pageSize * count`.
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live allocation.
+   */
+  sizeOf(address: number): number {
+    return this.map.pagesOf(this.liveSlot(address, "sizeOf")) * this.pageSize;
+  }
+
+  /**
+   * Resizes the live allocation at `address` (a block or a run) to `count` pages in place; it is
+   * a run afterwards, with its tag. Shrinking frees the tail; growing takes the free pages right
+   * after it. O(maxOrder + blocks taken or freed).
+   * @returns true when done; false, with nothing changed, when the pages after it are not free.
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live allocation; INVALID_ARGUMENT
+   * unless `count` is an integer in 1..2^maxOrder.
+   */
+  resize(address: number, count: number): boolean {
+    const slot = this.liveSlot(address, "resize");
+    orderOfCount(count, this.maxOrder);
+    const map = this.map;
+    const old = map.pagesOf(slot);
+    if (count === old) return true;
+    if (count > old) return growRun(this, slot, old, count);
+    map.setRun(slot, count);
+    map.releasePages(slot + count, old - count);
+    return true;
+  }
+
+  /**
    * The tag of the live block at `address`.
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
    */
@@ -305,11 +374,14 @@ export class BuddyAllocator implements Inspectable {
   }
 
   /**
-   * The order of the live block at `address`.
-   * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
+   * The order of the live block at `address`; for a run, the order of the smallest block that
+   * would hold it (ceil(log2 pages); `sizeOf` gives its size).
+   * @throws AllocError NOT_ALLOCATED unless `address` starts a live allocation.
    */
   orderOf(address: number): number {
-    return this.map.state[this.liveSlot(address, "orderOf")] & ORDER_MASK;
+    const slot = this.liveSlot(address, "orderOf");
+    const state = this.map.state[slot];
+    return state & RUN ? orderForPages(this.map.pagesOf(slot)) : state & ORDER_MASK;
   }
 
   /** Occupancy figures; bytes unless named pages. Walks the free lists: O(free blocks). */
@@ -322,13 +394,18 @@ export class BuddyAllocator implements Inspectable {
     return iterateBlocks(this, FREE, false) as IterableIterator<Block>;
   }
 
-  /** The allocated blocks in address order, with their tags. */
-  allocatedBlocks(): IterableIterator<AllocatedBlock> {
-    return iterateBlocks(this, ALLOCATED, true) as IterableIterator<AllocatedBlock>;
+  /**
+   * The live allocations in address order, with their tags and sizes. A run is reported with
+   * `exact: true`, its size in bytes, and as `order` the order of the smallest block holding it.
+   */
+  allocatedBlocks(): IterableIterator<PageAllocation> {
+    return iterateBlocks(this, ALLOCATED, true) as IterableIterator<PageAllocation>;
   }
 
   /**
-   * The block containing byte `address`, or null when the address is not managed memory.
+   * The block or run containing byte `address`, or null when the address is not managed memory.
+   * O(maxOrder) for a block; for a byte inside a run that starts below its natural alignment,
+   * a walk back to the run's first page.
    * @throws AllocError INVALID_ARGUMENT unless `address` is a safe non-negative integer.
    */
   blockAt(address: number): BlockInfo | null {

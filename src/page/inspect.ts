@@ -3,8 +3,8 @@
  * None of this is on the alloc/free path; clarity wins over speed here.
  */
 import { AllocError, show } from "../errors.js";
-import { isSafeNonNegative } from "./order.js";
-import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap } from "./page-map.js";
+import { isSafeNonNegative, orderForPages } from "./order.js";
+import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap, RUN } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
 import { statsFromFreeBlocks } from "./stats.js";
 import type { AllocatorStats, Block, BlockInfo } from "./types.js";
@@ -39,56 +39,74 @@ export function statsOf(a: Inspectable): AllocatorStats {
   );
 }
 
-/** Blocks whose state has `flag` (FREE or ALLOCATED), in address order; with tags if asked. */
+/**
+ * Blocks (and runs) whose state has `flag` (FREE or ALLOCATED), in address order; allocated ones
+ * with their tag, size and whether they are runs. A slot walk that jumps over each block's pages.
+ */
 export function* iterateBlocks(
   a: Inspectable,
   flag: number,
   withTag: boolean,
-): Generator<Block & { tag?: number }> {
+): Generator<Block & { tag?: number; size?: number; exact?: boolean }> {
   const map = a.map;
-  const s = a.sectionOrder;
-  const pages = 2 ** s;
-  for (let section = 0; section < map.sectionCount; ) {
-    let following = section + 1;
-    for (let offset = 0; offset < pages; ) {
-      const slot = section * pages + offset;
-      const state = map.state[slot];
-      if (state === 0) {
-        offset++;
-        continue;
-      }
-      const order = state & ORDER_MASK;
-      if ((state & flag) !== 0) {
-        const address = a.addressOf(slot);
-        yield withTag ? { address, order, tag: map.tagOf(slot) } : { address, order };
-      }
-      if (order >= s) {
-        following = section + 2 ** (order - s);
-        break;
-      }
-      offset += 2 ** order;
+  for (let slot = 0; slot < map.slots; ) {
+    const state = map.state[slot];
+    if (state === 0) {
+      slot++;
+      continue;
     }
-    section = following;
+    const pages = state & ALLOCATED ? map.pagesOf(slot) : 2 ** (state & ORDER_MASK);
+    if ((state & flag) !== 0) {
+      const address = a.addressOf(slot);
+      const order = orderForPages(pages);
+      yield withTag
+        ? { address, order, tag: map.tagOf(slot), size: pages * a.pageSize, exact: (state & RUN) !== 0 }
+        : { address, order };
+    }
+    slot += pages;
   }
 }
 
-/** The block containing byte `address`, or null when that byte is not managed. */
+/** The block or run containing byte `address`, or null when that byte is not managed. */
 export function locateBlock(a: Inspectable, address: number): BlockInfo | null {
   if (!isSafeNonNegative(address)) return null;
+  const pageAddress = Math.floor(address / a.pageSize) * a.pageSize;
+  const target = a.slotOf(pageAddress);
+  if (target < 0) return null;
+  const map = a.map;
+  // The block holding the page starts at the nearest slot at or below it with a state byte:
+  // blocks climb in O(maxOrder) (it is aligned to its size); a run may start anywhere, so the
+  // rest walks back page by page, within memory that is contiguous.
+  let slot = -1;
   for (let k = 0; k <= a.maxOrder; k++) {
     const bytes = a.pageSize * 2 ** k;
-    const head = Math.floor(address / bytes) * bytes;
-    const slot = a.slotOf(head);
-    if (slot < 0) return null;
-    const state = a.map.state[slot];
-    if (state === 0) continue;
-    const order = state & ORDER_MASK;
-    const size = a.pageSize * 2 ** order;
-    if (head + size <= address) return null;
-    const free = (state & FREE) !== 0;
-    return { address: head, order, size, free, tag: free ? 0 : a.map.tagOf(slot) };
+    const head = a.slotOf(Math.floor(address / bytes) * bytes);
+    if (head < 0) break;
+    if (map.state[head] !== 0) {
+      slot = head;
+      break;
+    }
   }
-  return null;
+  if (slot < 0 || a.addressOf(slot) + map.pagesOf(slot) * a.pageSize <= address) {
+    slot = target;
+    while (map.state[slot] === 0 && slot > 0 && a.addressOf(slot - 1) === a.addressOf(slot) - a.pageSize)
+      slot--;
+  }
+  const state = map.state[slot];
+  if (state === 0) return null;
+  const pages = state & ALLOCATED ? map.pagesOf(slot) : 2 ** (state & ORDER_MASK);
+  const head = a.addressOf(slot);
+  const size = pages * a.pageSize;
+  if (head + size <= address) return null;
+  const free = (state & FREE) !== 0;
+  return {
+    address: head,
+    order: orderForPages(pages),
+    size,
+    free,
+    tag: free ? 0 : map.tagOf(slot),
+    exact: (state & RUN) !== 0,
+  };
 }
 
 function corrupt(message: string): never {
@@ -133,6 +151,12 @@ export function checkAllocator(a: Inspectable): void {
       }
       if (!managed) {
         if (state !== 0) corrupt(`unmanaged page ${show(address)} has state ${state}`);
+        continue;
+      }
+      if (state === (ALLOCATED | RUN)) {
+        const pages = map.prevOf(slot);
+        if (!(pages >= 1 && pages <= 2 ** a.maxOrder)) corrupt(`run at ${show(address)} has ${pages} pages`);
+        coveredUntil = address + pages * a.pageSize;
         continue;
       }
       const order = state & ORDER_MASK;

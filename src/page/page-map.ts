@@ -13,16 +13,19 @@
  *
  * Two typed arrays hold everything:
  *   state (Uint8, one per page)
- *                   0                  NONE: not a block start (inside a block, or not managed)
+ *                   0                  NONE: not a block start (inside a block or run, or not managed)
  *                   FREE | order       the first page of a free block
  *                   ALLOCATED | order  the first page of an allocated block
+ *                   ALLOCATED | RUN    the first page of an exact run: any number of pages, starting
+ *                                      at any page, its length in the `prev` link (below)
  *   links (Int32)   [0..maxOrder]      the first free block of each order, or NIL
  *                   [maxOrder + 1]     the order mask: bit k set iff order k has a free block
  *                   [linkBase + 2s]    slot s's `next`: the following block in its free list
  *                                      (NIL ends it), or the tag of an allocated block
  *                   [linkBase + 2s + 1] slot s's `prev`: the preceding block, for free blocks
  *                                      that are not the head (the head's is not kept, so
- *                                      popping the head never touches the next block's page)
+ *                                      popping the head never touches the next block's page);
+ *                                      the page count of an exact run
  * 9 bytes per page in all, touched only at block starts; a block's two links share a cache line.
  * One Int32Array for heads, mask and links means V8 checks and loads one array's bounds and base
  * per call, and every index below is int32 arithmetic (`| 0`), so it compiles without overflow
@@ -32,6 +35,14 @@
  * O(1) when its buddy merges with it, and the smallest order that fits is one
  * count-trailing-zeros of the order mask away.
  *
+ * Exact runs. A run of n pages is allocated like the smallest block that holds it and its tail
+ * goes back at once as the maximal aligned blocks of the tail (`trimRun`); it is freed as the
+ * maximal aligned blocks of its pages, each merged like a freed block (`releasePages`). So the
+ * free blocks stay exactly the maximal aligned blocks of the free pages. A run's pages are
+ * contiguous in memory, so they are consecutive slots, whatever sections they cross. In a
+ * run's state byte, `state & ORDER_MASK` is RUN, above every order: `release` sends it down
+ * the cross-section path, where `releasePages` takes it, so freeing a block pays nothing for runs.
+ *
  * The buddy core. `take`, `carve` and `release` split and merge blocks on these arrays; they
  * live here, next to the constants they test, so that the alloc/free path stays small enough
  * for V8 to inline into its callers. Their callers validate; they assume valid slots.
@@ -40,6 +51,8 @@
  * manages itself (a heap's buffer, shared by workers): then every mutable bit of the free lists
  * lives in that memory, and another handle over the same views sees the same allocator.
  */
+import { ctz32, pow2 } from "./order.js";
+
 /**
  * The state byte's parts, as a file-local const enum so that every compiler (tsc, esbuild) writes
  * the numbers into the code: a module-level `const` costs a load and a TDZ check at each use,
@@ -50,6 +63,8 @@ const enum State {
   FREE = 0x40,
   ALLOCATED = 0x80,
   ORDER_MASK = 0x3f,
+  /** With ALLOCATED: an exact run (above every order, so that `& ORDER_MASK` keeps it). */
+  RUN = 0x20,
   /** End of a free list (a link value, kept here to be inlined like the rest). */
   NIL = -1,
 }
@@ -59,6 +74,8 @@ export const FREE = State.FREE;
 export const ALLOCATED = State.ALLOCATED;
 /** Mask of the order in a state byte. */
 export const ORDER_MASK = State.ORDER_MASK;
+/** State byte flag, with ALLOCATED: the slot starts an exact run of pages. */
+export const RUN = State.RUN;
 /** Default section size, 2^8 pages: small enough that a lone page costs little, big enough that merges rarely cross sections. */
 export const MAX_SECTION_ORDER = 8;
 /**
@@ -204,6 +221,55 @@ export class PageMap {
     this.links[(this.linkBase + (slot << 1)) | 0] = tag;
   }
 
+  /** Pages of the allocation starting at allocated `slot`: a run's count, or 2^order for a block. */
+  pagesOf(slot: number): number {
+    const state = this.state[slot];
+    return state & State.RUN ? this.prevOf(slot) : pow2(state & State.ORDER_MASK);
+  }
+
+  /**
+   * Makes the allocated block (slot, order) an exact run of its first `count` pages (1..2^order)
+   * and frees the rest. The rest is the tail of an aligned block, so its maximal aligned blocks
+   * start at `count` and grow by its lowest set bit; none of them has a free buddy of its order
+   * (the block's own pages are allocated or are the tail's other blocks), so they are pushed
+   * without a merge: O(order).
+   */
+  trimRun(slot: number, order: number, count: number): void {
+    this.state[slot] = State.ALLOCATED | State.RUN;
+    this.links[(this.linkBase + (slot << 1) + 1) | 0] = count;
+    const end = pow2(order);
+    for (let page = count; page < end; ) {
+      const k = ctz32(page); // page < 2^31: the tail of a block of order <= 31
+      this.push(slot + page, k);
+      page += pow2(k);
+    }
+  }
+
+  /** Makes allocated `slot` (a block or a run) a run of `count` pages, without freeing anything. */
+  setRun(slot: number, count: number): void {
+    this.state[slot] = State.ALLOCATED | State.RUN;
+    this.links[(this.linkBase + (slot << 1) + 1) | 0] = count;
+  }
+
+  /**
+   * Frees `count` pages from `slot` (contiguous memory, none of them free; any state bytes among
+   * them are cleared) as their maximal aligned blocks, in address order, each merged with free
+   * buddies like a freed block: O(log count + maxOrder) blocks.
+   */
+  releasePages(slot: number, count: number): void {
+    const s = this.sectionOrder;
+    let page = this.sectionNumber[slot >>> s] * pow2(s) + (slot & ((1 << s) - 1)); // address / pageSize
+    for (let left = count; left > 0; ) {
+      let k = 0;
+      while (k < this.maxOrder && pow2(k + 1) <= left && page % pow2(k + 1) === 0) k++;
+      this.release(slot, k);
+      const pages = pow2(k);
+      slot += pages;
+      page += pages;
+      left -= pages;
+    }
+  }
+
   /** Marks `slot` as a free block of `order` and puts it at the head of that order's list. */
   push(slot: number, order: number): void {
     const links = this.links;
@@ -311,6 +377,10 @@ export class PageMap {
 
   /** The rest of `release` from order k >= sectionOrder, where buddies are whole sections away. */
   private releaseAcrossSections(slot: number, k: number): void {
+    if (k >= State.RUN) {
+      this.releasePages(slot, this.prevOf(slot));
+      return;
+    }
     for (; k < this.maxOrder; k++) {
       const buddy = this.sectionBuddy(slot >>> this.sectionOrder, k);
       if (buddy < 0 || this.state[buddy] !== (State.FREE | k)) break;

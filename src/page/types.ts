@@ -22,6 +22,11 @@ export interface AllocOptions {
   limit?: number;
   /** A small integer (0..65535) stored with the block; see `tagOf`. */
   tag?: number;
+  /**
+   * Exactly `count` pages (a run) instead of the smallest power-of-two block that holds them:
+   * the run starts a free block and the rest of that block is freed at once (default false).
+   */
+  exact?: boolean;
 }
 
 /** A block: its start address (bytes) and order (its size is `pageSize * 2^order` bytes). */
@@ -35,10 +40,23 @@ export interface AllocatedBlock extends Block {
   tag: number;
 }
 
-/** What `blockAt` reports: the block that contains an address. */
-export interface BlockInfo extends Block {
-  /** Size in bytes. */
+/**
+ * A live allocation of the page allocator: a block, or a run of pages (`exact`), whose `order`
+ * is then that of the smallest block that would hold it.
+ */
+export interface PageAllocation extends AllocatedBlock {
+  /** Size in bytes: `pageSize * 2^order` for a block, `pageSize * pages` for a run. */
   size: number;
+  /** True for a run allocated with `exact` (or resized). */
+  exact: boolean;
+}
+
+/** What `blockAt` reports: the block or run that contains an address. */
+export interface BlockInfo extends Block {
+  /** Size in bytes (a run's exact size; its `order` is that of the smallest block holding it). */
+  size: number;
+  /** True for a run of pages (see {@link PageAllocation}). */
+  exact: boolean;
   free: boolean;
   /** The block's tag when allocated, 0 when free. */
   tag: number;

@@ -55,6 +55,13 @@ export function validatePlacement(align: number | undefined, limit: number | und
   }
 }
 
+/** @throws AllocError INVALID_ARGUMENT unless `exact` is a boolean. */
+export function validateExact(exact: unknown): void {
+  if (typeof exact !== "boolean") {
+    throw new AllocError("INVALID_ARGUMENT", `exact must be a boolean, got ${show(exact)}`);
+  }
+}
+
 /**
  * The whole pages of [start, start + length) as [first, end) in bytes.
  * @throws AllocError INVALID_ARGUMENT for bad numbers or a range without a whole page.

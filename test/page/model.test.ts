@@ -494,12 +494,19 @@ function runOp(a: BuddyAllocator, m: Model, op: Op, step: string): void {
           const start = m.owner[rel];
           const b = m.live.get(start)!;
           const size = 2 ** b.order * pageSize;
-          expected = { address: m.address(start), order: b.order, size, free: false, tag: b.tag };
+          expected = {
+            address: m.address(start),
+            order: b.order,
+            size,
+            free: false,
+            tag: b.tag,
+            exact: false,
+          };
         } else {
           const f = m
             .freeBlocks()
             .find((x) => x.address <= address && address < x.address + 2 ** x.order * pageSize)!;
-          expected = { ...f, size: 2 ** f.order * pageSize, free: true, tag: 0 };
+          expected = { ...f, size: 2 ** f.order * pageSize, free: true, tag: 0, exact: false };
         }
       }
       const info = attempt(() => a.blockAt(address));

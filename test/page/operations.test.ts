@@ -161,6 +161,7 @@ describe("addRegion", () => {
       size: 4 * PAGE,
       free: true,
       tag: 0,
+      exact: false,
     });
     expect(a.blockAt(2 ** 40 - 1)).toBeNull();
     expect(a.blockAt(2 ** 40 + 4 * PAGE)).toBeNull();
@@ -183,7 +184,14 @@ describe("addRegion", () => {
       blk(1, 2 ** 53 - 4),
       blk(0, 2 ** 53 - 2),
     ]);
-    expect(a.blockAt(MAX_SAFE - 1)).toEqual({ address: MAX_SAFE - 1, order: 0, size: 1, free: true, tag: 0 });
+    expect(a.blockAt(MAX_SAFE - 1)).toEqual({
+      address: MAX_SAFE - 1,
+      order: 0,
+      size: 1,
+      free: true,
+      tag: 0,
+      exact: false,
+    });
     expect(a.blockAt(MAX_SAFE)).toBeNull();
     expect(a.allocPages(1)).toBe(MAX_SAFE - 1);
     expect(a.allocPages(8)).toBe(2 ** 53 - 16);
@@ -231,6 +239,7 @@ describe("addRegion", () => {
       size: PAGE,
       free: true,
       tag: 0,
+      exact: false,
     });
     // The last page [2**53 - 4096, 2**53) would end beyond MAX_SAFE_INTEGER.
     expectRejected(a, () => a.addRegion(2 ** 53 - PAGE, PAGE), "INVALID_ARGUMENT");
@@ -786,11 +795,46 @@ describe("blockAt", () => {
     const a = withRegion(0x10000, 16);
     const x = a.allocPages(2, { tag: 3 })!; // 0x10000, leaves o1 @0x12000, o2 @0x14000, o3 @0x18000
     expect(x).toBe(0x10000);
-    expect(a.blockAt(0x10000)).toEqual({ address: 0x10000, order: 1, size: 0x2000, free: false, tag: 3 });
-    expect(a.blockAt(0x11fff)).toEqual({ address: 0x10000, order: 1, size: 0x2000, free: false, tag: 3 });
-    expect(a.blockAt(0x12000)).toEqual({ address: 0x12000, order: 1, size: 0x2000, free: true, tag: 0 });
-    expect(a.blockAt(0x16abc)).toEqual({ address: 0x14000, order: 2, size: 0x4000, free: true, tag: 0 });
-    expect(a.blockAt(0x1ffff)).toEqual({ address: 0x18000, order: 3, size: 0x8000, free: true, tag: 0 });
+    expect(a.blockAt(0x10000)).toEqual({
+      address: 0x10000,
+      order: 1,
+      size: 0x2000,
+      free: false,
+      tag: 3,
+      exact: false,
+    });
+    expect(a.blockAt(0x11fff)).toEqual({
+      address: 0x10000,
+      order: 1,
+      size: 0x2000,
+      free: false,
+      tag: 3,
+      exact: false,
+    });
+    expect(a.blockAt(0x12000)).toEqual({
+      address: 0x12000,
+      order: 1,
+      size: 0x2000,
+      free: true,
+      tag: 0,
+      exact: false,
+    });
+    expect(a.blockAt(0x16abc)).toEqual({
+      address: 0x14000,
+      order: 2,
+      size: 0x4000,
+      free: true,
+      tag: 0,
+      exact: false,
+    });
+    expect(a.blockAt(0x1ffff)).toEqual({
+      address: 0x18000,
+      order: 3,
+      size: 0x8000,
+      free: true,
+      tag: 0,
+      exact: false,
+    });
     a.check();
   });
 
@@ -800,7 +844,14 @@ describe("blockAt", () => {
     for (const address of [0, 0xffff, 0x14000, 0x1ffff, 0x21000, 2 ** 40, MAX_SAFE]) {
       expect(a.blockAt(address)).toBeNull();
     }
-    expect(a.blockAt(0x20fff)).toEqual({ address: 0x20000, order: 0, size: PAGE, free: true, tag: 0 });
+    expect(a.blockAt(0x20fff)).toEqual({
+      address: 0x20000,
+      order: 0,
+      size: PAGE,
+      free: true,
+      tag: 0,
+      exact: false,
+    });
   });
 
   it.each([-1, 0.5, Number.NaN, 2 ** 53])("rejects blockAt(%s)", (address) => {
@@ -933,7 +984,7 @@ describe("pageSize 1", () => {
     expect(freeList(a)).toEqual([blk(0, 5), blk(1, 6), blk(2, 12), blk(3, 16), blk(0, 24)]);
     expect(a.allocAt(7, 1)).toBe(7);
     expect(a.allocPages(1, { align: 8 })).toBe(16); // cut from the order-3 block, not the lone page at 24
-    expect(a.blockAt(13)).toEqual({ address: 12, order: 2, size: 4, free: true, tag: 0 });
+    expect(a.blockAt(13)).toEqual({ address: 12, order: 2, size: 4, free: true, tag: 0, exact: false });
     expect(a.stats()).toMatchObject({ totalBytes: 20, freeBytes: 14, totalPages: 20, freePages: 14 });
     a.free(8);
     a.free(7);
