@@ -97,7 +97,11 @@ export function heapMap(heap: Heap): MapModel {
     tag,
   });
   const blocks = Array.from(pages.freeBlocks(), (b) => block(b.address, b.order, true, 0));
-  const used = Array.from(pages.allocatedBlocks(), (b) => block(b.address, b.order, false, b.tag));
+  // `size`, not 2^order: a run of pages (exact) is smaller than the block of its order.
+  const used = Array.from(pages.allocatedBlocks(), (b) => ({
+    ...block(b.address, b.order, false, b.tag),
+    size: b.size,
+  }));
   // Count each slab's live objects: live allocations come in address order, like `used`.
   const live = new Array<number>(used.length).fill(0);
   const bytes = new Array<number>(used.length).fill(0);
