@@ -4,12 +4,14 @@ export { AllocError, type AllocErrorCode } from "./errors.js";
 export * from "./heap/index.js";
 export { BuddyAllocator } from "./page/buddy-allocator.js";
 export type {
+  AllocAtOptions,
   AllocatedBlock,
   AllocatorStats,
   AllocOptions,
   Block,
   BlockInfo,
   BuddyOptions,
+  PageAllocation,
   Region,
 } from "./page/types.js";
 export { MAX_TAG } from "./page/validate.js";

@@ -31,9 +31,10 @@ import {
 import { alignedBlocks, isSafeNonNegative, log2Exact, orderForPages, pow2 } from "./order.js";
 import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage, RUN } from "./page-map.js";
 import { placeRegion } from "./regions.js";
-import { findRun, growRun } from "./runs.js";
+import { findRun, growRun, takeRunAt } from "./runs.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
 import type {
+  AllocAtOptions,
   AllocatorStats,
   AllocOptions,
   Block,
@@ -296,20 +297,36 @@ export class BuddyAllocator implements Inspectable {
 
   /**
    * Allocates the naturally aligned block of `count` pages (rounded up to a power of two) at
-   * `address`, if all of it is free, splitting the free block around it.
+   * `address`, if all of it is free, splitting the free block around it; with `exact`, the run
+   * of exactly `count` pages at `address` (any page boundary), if all of them are free.
+   * @param options exact (a run), tag (0..65535, default 0).
    * @returns `address`, or null when any of its pages is allocated or not managed.
-   * @throws AllocError INVALID_ARGUMENT for bad numbers or an address not aligned to the block size.
+   * @throws AllocError INVALID_ARGUMENT for bad numbers or options, or an address not aligned to
+   * the block size (to a page, with `exact`).
    */
-  allocAt(address: number, count: number): number | null {
+  allocAt(address: number, count: number, options?: AllocAtOptions): number | null {
     const order = orderOfCount(count, this.maxOrder);
-    const size = this.pageSize * pow2(order);
+    const exact = options?.exact ?? false;
+    const tag = options?.tag ?? 0;
+    validateExact(exact);
+    validateTag(tag);
+    const size = exact ? this.pageSize : this.pageSize * pow2(order);
     if (!isSafeNonNegative(address) || address % size !== 0) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `address ${show(address)} is not aligned to the block size ${size}`,
+        `address ${show(address)} is not aligned to the ${exact ? "page" : "block"} size ${size}`,
       );
     }
-    return takeAt(this, address, order) ? address : null;
+    if (!exact) {
+      if (!takeAt(this, address, order)) return null;
+      if (tag !== 0) this.map.setTag(this.slotOf(address), tag);
+      return address;
+    }
+    const slot = takeRunAt(this, address, count);
+    if (slot < 0) return null;
+    this.map.setRun(slot, count);
+    this.map.setTag(slot, tag);
+    return address;
   }
 
   /**

@@ -74,6 +74,29 @@ export function growRun(a: ConstrainedTarget, slot: number, old: number, count: 
   return true;
 }
 
+/**
+ * Takes the `count` pages at `address` (page-aligned) as a run when all of them are free: the
+ * free block holding `address` is found by climbing its aligned candidates (free blocks are
+ * aligned), then the chain of free blocks from it must cover the run. O(maxOrder + blocks).
+ * @returns the run's slot (state and tag are the caller's to set), or -1 when a page is not free.
+ */
+export function takeRunAt(a: ConstrainedTarget, address: number, count: number): number {
+  const map = a.map;
+  for (let k = 0; k <= a.maxOrder; k++) {
+    const bytes = a.pageSize * pow2(k);
+    const head = Math.floor(address / bytes) * bytes;
+    const slot = a.slotOf(head);
+    if (slot < 0) return -1;
+    const state = map.state[slot];
+    if (state === 0) continue;
+    if ((state & FREE) === 0 || head + pow2(state & ORDER_MASK) * a.pageSize <= address) return -1;
+    const need = (address - head) / a.pageSize + count;
+    if (freePagesFrom(a, head, need) < need) return -1;
+    return claimFree(a, head, address, count);
+  }
+  return -1;
+}
+
 /** True when the page before the free block at `address` is free: it is not a stretch's first block. */
 function followsFreePage(a: ConstrainedTarget, address: number): boolean {
   const page = address / a.pageSize;

@@ -29,6 +29,14 @@ export interface AllocOptions {
   exact?: boolean;
 }
 
+/** Options of `allocAt`. */
+export interface AllocAtOptions {
+  /** Exactly `count` pages at the address (a run), instead of the aligned block that holds them. */
+  exact?: boolean;
+  /** A small integer (0..65535) stored with the allocation; see `tagOf`. */
+  tag?: number;
+}
+
 /** A block: its start address (bytes) and order (its size is `pageSize * 2^order` bytes). */
 export interface Block {
   address: number;

@@ -105,6 +105,7 @@ type Op =
   | { kind: "run"; count: number; tag: number; alignShift: number; limitPick: number }
   | { kind: "resize"; pick: number; count: number }
   | { kind: "free"; pick: number }
+  | { kind: "at"; page: number; count: number; tag: number }
   | { kind: "bad"; which: number; pick: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -135,6 +136,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("at" as const),
+      page: fc.integer({ min: 0, max: SPACE - 1 }),
+      count: fc.integer({ min: 1, max: 24 }),
+      tag: fc.integer({ min: 0, max: 9 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -225,6 +235,14 @@ function runOp(a: BuddyAllocator, m: Model, op: Op, step: string): void {
       }
       m.release(rel);
       m.take(rel, count, b.tag);
+      return;
+    }
+    case "at": {
+      const count = Math.min(op.count, 2 ** maxOrder);
+      const address = m.address(op.page);
+      const got = a.allocAt(address, count, { exact: true, tag: op.tag });
+      expect(got, `${step}: allocAt exact`).toBe(m.allFree(op.page, count) ? address : null);
+      if (got !== null) m.take(op.page, count, op.tag);
       return;
     }
     case "free": {
