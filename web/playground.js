@@ -2,7 +2,9 @@
  * The playground's logic: one BuddyAllocator from the library's own build, redrawn after every
  * click with the library's memoryMapSvg. Blocks are told apart by their data-address attribute;
  * every allocation gets its own tag (1, 2, 3, ...) so "colour by allocation" tells them apart.
- * Each action is explained in the log by comparing the free blocks before and after it.
+ * Each action is explained in the log by comparing the free blocks before and after it. With
+ * "exact runs" checked, allocations are runs of exactly the pages asked for ({ exact: true }),
+ * drawn with their own size; the totals show the rounding waste of the live allocations.
  */
 import { AllocError, BuddyAllocator, formatBytes, mapGeometry, memoryMapSvg } from "/dist/index.js";
 
@@ -19,6 +21,8 @@ const state = {
   colorBy: "order",
   nextTag: 1,
   changed: new Set(),
+  /** Pages asked for, by the address of each live allocation (for the rounding waste). */
+  requested: new Map(),
 };
 
 for (let k = 0; k <= MAX_ORDERS; k++)
@@ -33,6 +37,7 @@ function reset() {
   state.allocator.addRegion(0, state.pageSize * 2 ** state.maxOrder * state.regions);
   state.nextTag = 1;
   state.changed = new Set();
+  state.requested = new Map();
   $("pages").max = String(2 ** state.maxOrder);
   if (Number($("pages").value) > 2 ** state.maxOrder) $("pages").value = String(2 ** state.maxOrder);
   $("log").replaceChildren();
@@ -47,8 +52,11 @@ function freeSet() {
   return new Set([...state.allocator.freeBlocks()].map((b) => `${b.address}/${b.order}`));
 }
 
-/** Runs `action`, then logs how the free blocks changed (splits or merges) and redraws. */
-function act(describe, action) {
+/**
+ * Runs `action`, then logs how the free blocks changed (splits or merges) and redraws. `run` is
+ * the pages of an exact run being allocated (0 otherwise), for the log's words.
+ */
+function act(describe, action, run = 0) {
   const before = freeSet();
   let result;
   try {
@@ -67,7 +75,7 @@ function act(describe, action) {
   const born = [...after].filter((k) => !before.has(k)).map(orderOfKey);
   state.changed = new Set([...after].filter((k) => !before.has(k)).map((k) => k.split("/")[0]));
   if (typeof result === "number") state.changed.add(String(result));
-  log(`${describe}${explain(gone, born)}`);
+  log(`${describe}${run > 0 ? explainRun(gone, born, run) : explain(gone, born)}`);
   say(describe);
   render();
 }
@@ -90,46 +98,124 @@ function explain(gone, born) {
   return "";
 }
 
+/** Words for an exact run of `pages` cut from one free block, the rest of it freed. */
+function explainRun(gone, born, pages) {
+  if (gone.length !== 1) return explain(gone, born);
+  const rest = 2 ** gone[0] - pages;
+  if (rest === 0) return `: took a free block of order ${gone[0]} whole`;
+  const orders = born.sort((a, b) => b - a).join(", ");
+  return `: took ${pages} pages of a free block of order ${gone[0]}; the other ${rest} went back to the free lists as blocks of order ${orders}`;
+}
+
+/** True when "exact runs" is checked. */
+function exact() {
+  return $("exact").checked;
+}
+
+/** What a request of `pages` takes, in words: a run, or the power-of-two block it rounds up to. */
+function requestWords(pages) {
+  if (exact()) return pages === 1 ? "allocate 1 page" : `allocate a run of ${pages} pages`;
+  const block = 2 ** Math.ceil(Math.log2(pages));
+  if (block === pages) return `allocate ${pages} ${pages === 1 ? "page" : "pages"}`;
+  return `allocate ${pages} pages (rounded up to a block of ${block})`;
+}
+
+/** Records a new live allocation of `pages` pages at `address` and moves on to the next tag. */
+function allocated(address, pages, tag) {
+  state.requested.set(address, pages);
+  state.nextTag = (tag % 65535) + 1;
+}
+
 /** Allocates `pages` pages wherever the allocator chooses. */
 function allocate() {
   const pages = Number($("pages").value);
   const tag = state.nextTag;
-  act(`allocate ${pages} ${pages === 1 ? "page" : "pages"}`, () => {
-    const address = state.allocator.allocPages(pages, { tag });
-    if (address !== null) state.nextTag = (tag % 65535) + 1;
-    return address;
-  });
+  const run = exact();
+  act(
+    requestWords(pages),
+    () => {
+      const address = state.allocator.allocPages(pages, { tag, exact: run });
+      if (address !== null) allocated(address, pages, tag);
+      return address;
+    },
+    run ? pages : 0,
+  );
 }
 
 /** A click on the map: free an allocated block, or allocate the chosen size at a free spot. */
 function clickBlock(target, event) {
   const address = Number(target.dataset.address);
   if (target.dataset.free === "0") {
-    act(`free the block at ${hex(address)}`, () => state.allocator.free(address));
+    const what = target.dataset.exact === "1" ? "run" : "block";
+    act(`free the ${what} at ${hex(address)}`, () => {
+      state.allocator.free(address);
+      state.requested.delete(address);
+    });
     return;
   }
   const pages = Number($("pages").value);
+  const page = pageUnderPointer(target, event);
+  if (exact()) {
+    allocateRunAt(address, 2 ** Number(target.dataset.order), page, pages);
+    return;
+  }
   const order = Math.ceil(Math.log2(pages));
   const size = state.pageSize * 2 ** order;
   const blockSize = state.pageSize * 2 ** Number(target.dataset.order);
-  // The page under the pointer, inside this free block, aligned down to the request's size.
-  const svg = $("map").querySelector("svg");
-  const scale = svg.getBoundingClientRect().width / MAP_WIDTH;
-  const cell = mapGeometry(model(), MAP_WIDTH, rowOrder()).cell * scale;
-  const box = target.getBoundingClientRect();
-  const across = Math.max(1, Math.round(box.width / cell));
-  const page =
-    Math.floor((event.clientY - box.top) / cell) * across + Math.floor((event.clientX - box.left) / cell);
+  // The page under the pointer, aligned down to the request's size.
   const at = size >= blockSize ? address : address + Math.floor((page * state.pageSize) / size) * size;
   const tag = state.nextTag;
   act(`allocate ${2 ** order} ${order === 0 ? "page" : "pages"} at ${hex(at)}`, () => {
     const got = state.allocator.allocAt(at, pages);
     if (got !== null) {
       state.allocator.setTag(got, tag);
-      state.nextTag = (tag % 65535) + 1;
+      allocated(got, pages, tag);
     }
     return got;
   });
+}
+
+/** The index of the page under the pointer inside the free block `target` (a rectangle). */
+function pageUnderPointer(target, event) {
+  const svg = $("map").querySelector("svg");
+  const scale = svg.getBoundingClientRect().width / MAP_WIDTH;
+  const cell = mapGeometry(model(), MAP_WIDTH, rowOrder()).cell * scale;
+  const box = target.getBoundingClientRect();
+  const across = Math.max(1, Math.round(box.width / cell));
+  return (
+    Math.floor((event.clientY - box.top) / cell) * across + Math.floor((event.clientX - box.left) / cell)
+  );
+}
+
+/**
+ * Allocates a run of `pages` pages starting at the page under the pointer (page `page` of the
+ * free block of `blockPages` pages at `address`), moved back so that it ends inside the block
+ * when it can: the page is taken (allocAt), then grown in place over the free pages after it
+ * (resize); when those are not free, the page is given back and nothing changes.
+ */
+function allocateRunAt(address, blockPages, page, pages) {
+  const first = Math.max(0, Math.min(page, blockPages - pages));
+  const at = address + first * state.pageSize;
+  const tag = state.nextTag;
+  const a = state.allocator;
+  act(
+    `${requestWords(pages)} at ${hex(at)}`,
+    () => {
+      const got = a.allocAt(at, 1);
+      if (got === null) return null;
+      let grown = false;
+      try {
+        grown = a.resize(got, pages);
+      } finally {
+        if (!grown) a.free(got); // no room after it, or a bad count: give the page back
+      }
+      if (!grown) return null;
+      a.setTag(got, tag);
+      allocated(got, pages, tag);
+      return got;
+    },
+    pages,
+  );
 }
 
 function hex(n) {
@@ -142,8 +228,8 @@ function model() {
   const blocks = [];
   for (const b of a.freeBlocks())
     blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: true, tag: 0 });
-  for (const b of a.allocatedBlocks())
-    blocks.push({ ...b, size: state.pageSize * 2 ** b.order, free: false });
+  // An allocation's own size: a run of pages is smaller than the block of its order.
+  for (const b of a.allocatedBlocks()) blocks.push({ ...b, free: false });
   const end = state.pageSize * 2 ** state.maxOrder * state.regions;
   const tagNames = Object.fromEntries(
     blocks.filter((b) => !b.free).map((b) => [b.tag, `allocation ${b.tag}`]),
@@ -175,9 +261,12 @@ function render() {
     return tr;
   });
   $("free-lists").tBodies[0].replaceChildren(...rows);
+  const asked = [...state.requested.values()].reduce((n, p) => n + p, 0) * state.pageSize;
   const totals = [
     ["managed", formatBytes(s.totalBytes)],
     ["allocated", `${formatBytes(s.allocatedBytes)} in ${[...a.allocatedBlocks()].length} blocks`],
+    ["requested", formatBytes(asked)],
+    ["rounding waste", formatBytes(s.allocatedBytes - asked)],
     ["free", `${formatBytes(s.freeBytes)} in ${s.freeBlocksByOrder.reduce((x, y) => x + y, 0)} blocks`],
     ["largest free block", formatBytes(s.largestFreeBlock)],
     ["fragmentation", s.fragmentation.toFixed(3)],

@@ -42,6 +42,8 @@ export const DEFAULT_RUNS: readonly PlannedRun[] = [
   { workload: "fill-drain", target: "page" },
   { workload: "kernel", target: "page" },
   { workload: "small", target: "heap" },
+  { workload: "buffers", target: "page" },
+  { workload: "buffers", target: "page-exact" },
 ];
 
 const OPTIONS = {
@@ -109,7 +111,8 @@ export function parseSimulateArgs(argv: string[]): SimulatePlan | null {
   ) {
     throw new UsageError("--save-trace needs exactly one --workload");
   }
-  if (plan.save !== null && !(plan.runs.length === 1 && plan.runs[0].target !== "page")) {
+  const saveable = plan.runs.length === 1 && ["heap", "concurrent"].includes(plan.runs[0].target);
+  if (plan.save !== null && !saveable) {
     throw new UsageError(
       "--save needs exactly one run, on --allocator heap or concurrent (their state is bytes)",
     );

@@ -13,15 +13,17 @@ Run "buddy-alloc <command> --help" for the options of one command.`;
 /** Usage of \`simulate\`. */
 export const SIMULATE_USAGE = `usage: buddy-alloc simulate [options]
 
-Replays workloads on the allocators, prints operations, ns/op, peak use, failures and
-fragmentation for each run, and writes an HTML report with memory maps and plots over time.
-With no --workload, --trace or --allocator it runs the default suite: steady on page and
-concurrent, fill-drain and kernel on page, small on heap.
+Replays workloads on the allocators, prints operations, ns/op, peak use, failures,
+fragmentation and rounding waste for each run, and writes an HTML report with memory maps and
+plots over time. With no --workload, --trace or --allocator it runs the default suite: steady
+on page and concurrent, fill-drain and kernel on page, small on heap, buffers on page and
+page-exact.
 
 options:
-  -w, --workload NAMES   steady, fill-drain, kernel, small, or all (comma-separated)
+  -w, --workload NAMES   steady, fill-drain, kernel, small, buffers, or all (comma-separated)
   -t, --trace FILE       replay a trace file instead (format: src/sim/README.md)
-  -a, --allocator KINDS  page, concurrent, heap (comma-separated; default: each workload's own,
+  -a, --allocator KINDS  page, page-exact (the page allocator with exact runs of pages),
+                         concurrent, heap (comma-separated; default: each workload's own,
                          page for a trace)
   -m, --memory BYTES     memory per allocator (default 64MiB; units K, M, G are binary)
       --page-size BYTES  page size, a power of two (default 4096)

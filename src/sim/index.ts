@@ -4,7 +4,7 @@ export { type HeapTargetOptions, heapMap, heapTarget } from "./heap-target.js";
 export { OP_ALLOC, OP_FREE, type OpList, OpListBuilder } from "./ops.js";
 export { type PageTargetOptions, pageTarget } from "./page-target.js";
 export { type RecordOptions, recordTrace, type TraceRecorder } from "./recorder.js";
-export { type ReplayOptions, type ReplayResult, replay } from "./replay.js";
+export { meanWasteShare, type ReplayOptions, type ReplayResult, replay } from "./replay.js";
 export type { SimTarget, TargetKind, Usage } from "./target.js";
 export { makeTarget, TARGET_KINDS, type TargetOptions } from "./targets.js";
 export { formatTrace, parseTrace, TRACE_HEADER, TraceError, TraceParser } from "./trace.js";

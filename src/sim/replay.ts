@@ -44,6 +44,14 @@ export interface ReplayResult {
   usedBytes: number;
   /** Bytes requested and still live at the end. */
   requestedBytes: number;
+  /** Rounding waste at the end: bytes held by live blocks beyond what was requested (`usedBytes - requestedBytes`). */
+  wasteBytes: number;
+  /**
+   * Rounding waste over the run: of the bytes held by live blocks, the share beyond what was
+   * requested, over the samples of the time series weighted by the bytes held there
+   * (`sum(used - requested) / sum(used)`; 0..1, 0 when nothing was ever held at a sample).
+   */
+  meanWasteShare: number;
   /** Blocks live at the end. */
   liveBlocks: number;
   /** Fragmentation at the end (0..1). */
@@ -137,9 +145,25 @@ export function replay(ops: OpList, target: SimTarget, options: ReplayOptions = 
     peakRequestedBytes: peakAsked,
     usedBytes: used,
     requestedBytes: asked,
+    wasteBytes: used - asked,
+    meanWasteShare: meanWasteShare(series),
     liveBlocks: live,
     fragmentation: series[series.length - 1].fragmentation,
     maxFragmentation,
     series,
   };
+}
+
+/**
+ * The share of held bytes that is rounding waste, over the points of a time series weighted by
+ * the bytes held at each: `sum(used - requested) / sum(used)`, 0..1 (0 when nothing is held).
+ */
+export function meanWasteShare(series: readonly SeriesPoint[]): number {
+  let held = 0;
+  let waste = 0;
+  for (const p of series) {
+    held += p.usedBytes;
+    waste += p.usedBytes - p.requestedBytes;
+  }
+  return held === 0 ? 0 : waste / held;
 }

@@ -4,8 +4,11 @@
  */
 import type { MapBlock, MapModel } from "../viz/types.js";
 
-/** Which allocator a target wraps. */
-export type TargetKind = "page" | "concurrent" | "heap";
+/**
+ * Which allocator a target wraps: "page" (power-of-two blocks), "page-exact" (the page allocator
+ * with exact runs of pages), "concurrent" or "heap".
+ */
+export type TargetKind = "page" | "page-exact" | "concurrent" | "heap";
 
 /** Occupancy of a target at one moment. Bytes. */
 export interface Usage {
@@ -37,7 +40,11 @@ export interface SimTarget {
   alloc(size: number, tag: number): number | null;
   /** Frees the block at `address` (an address `alloc` returned). Throws AllocError when it is not live. */
   free(address: number): void;
-  /** Bytes the allocator reserved for the live block at `address`, allocated for `size` bytes (its rounding). */
+  /**
+   * Bytes the allocator holds for the live block at `address`, allocated for `size` bytes: the
+   * request and its rounding (to a size class, whole pages, a power of two of pages). The replay
+   * counts `reservedBytes - size` as rounding waste.
+   */
   reservedBytes(size: number, address: number): number;
   /** Current occupancy (costs a walk of the allocator's free blocks). */
   usage(): Usage;
@@ -77,10 +84,12 @@ export function orderFor(size: number, pageSize: number): number {
 /**
  * The memory map of a buddy allocator's blocks (page or concurrent): free blocks and allocated
  * ones (with their tags when the allocator keeps any), in the order the iterators give them.
+ * An allocation's size is its `size` in bytes when it has one (a run of pages is not
+ * `pageSize * 2^order`), else `pageSize * 2^order`.
  */
 export function buddyMap(
   freeBlocks: Iterable<{ address: number; order: number }>,
-  allocatedBlocks: Iterable<{ address: number; order: number; tag?: number }>,
+  allocatedBlocks: Iterable<{ address: number; order: number; tag?: number; size?: number; exact?: boolean }>,
   pageSize: number,
   start: number,
   end: number,
@@ -90,13 +99,15 @@ export function buddyMap(
     blocks.push({ address: b.address, size: pageSize * 2 ** b.order, free: true, order: b.order, tag: 0 });
   }
   for (const b of allocatedBlocks) {
-    blocks.push({
+    const block: MapBlock = {
       address: b.address,
-      size: pageSize * 2 ** b.order,
+      size: b.size ?? pageSize * 2 ** b.order,
       free: false,
       order: b.order,
       tag: b.tag ?? 0,
-    });
+    };
+    if (b.exact) block.exact = true;
+    blocks.push(block);
   }
   return { start, end, pageSize, blocks };
 }

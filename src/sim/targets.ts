@@ -5,7 +5,7 @@ import { pageTarget } from "./page-target.js";
 import type { SimTarget, TargetKind } from "./target.js";
 
 /** Every kind of target, in the order the command line lists them. */
-export const TARGET_KINDS: readonly TargetKind[] = ["page", "concurrent", "heap"];
+export const TARGET_KINDS: readonly TargetKind[] = ["page", "page-exact", "concurrent", "heap"];
 
 /** Sizes of a fresh target. */
 export interface TargetOptions {
@@ -20,7 +20,7 @@ export interface TargetOptions {
  * @throws AllocError INVALID_ARGUMENT when the allocator rejects the sizes.
  */
 export function makeTarget(kind: TargetKind, options: TargetOptions): SimTarget {
-  if (kind === "page") return pageTarget(options);
+  if (kind === "page" || kind === "page-exact") return pageTarget(options, kind === "page-exact");
   if (kind === "concurrent") return concurrentTarget(options);
   return heapTarget(options);
 }

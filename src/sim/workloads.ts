@@ -8,6 +8,8 @@
  *   kernel      a kernel-like mix: page-cache pages (reclaimed oldest first), slab pages of
  *               orders 0..3 (a tenth pinned for good), order-2 stacks, 2 MiB huge pages; 80% live
  *   small       objects of 8 B .. 16 KiB (most under 128 B) through a heap; 40% of memory live
+ *   buffers     buffers of 1..63 whole pages (few of them powers of two), sizes spread evenly over
+ *               the powers of two; half of memory live, random frees: what exact runs are for
  */
 import { type OpList, OpListBuilder } from "./ops.js";
 import { Rng } from "./random.js";
@@ -39,7 +41,7 @@ export interface Workload {
 }
 
 /** Names of the built-in workloads. */
-export type WorkloadName = "steady" | "fill-drain" | "kernel" | "small";
+export type WorkloadName = "steady" | "fill-drain" | "kernel" | "small" | "buffers";
 
 /** A set of live slots with O(1) insert, random removal and oldest-first removal by kind. */
 class LivePool {
@@ -198,6 +200,26 @@ function small(p: WorkloadParams): OpList {
   return out.build();
 }
 
+function buffers(p: WorkloadParams): OpList {
+  const rng = new Rng(p.seed ?? 1);
+  const out = new OpListBuilder();
+  const pool = new LivePool();
+  const target = p.memory * 0.5;
+  let next = 0;
+  while (out.length < p.ops) {
+    if (pool.total < target || pool.size === 0) {
+      const band = rng.below(6); // pages in [2^band, 2^(band+1) - 1]: 1, 2..3, 4..7, .., 32..63
+      const pages = rng.between(2 ** band, 2 ** (band + 1) - 1);
+      const bytes = p.pageSize * pages;
+      out.alloc(next, bytes, band + 1);
+      pool.add(next++, bytes);
+    } else {
+      out.free(pool.takeAt(rng.below(pool.size)));
+    }
+  }
+  return out.build();
+}
+
 /** Every built-in workload by name. */
 export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
   steady: {
@@ -227,6 +249,21 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     target: "heap",
     tags: { 1: "8..128 B", 2: "129..1024 B", 3: "1..16 KiB" },
     generate: small,
+  },
+  buffers: {
+    name: "buffers",
+    description:
+      "buffers of 1..63 whole pages (mostly not a power of two), half of memory live, random frees",
+    target: "page",
+    tags: {
+      1: "1 page",
+      2: "2..3 pages",
+      3: "4..7 pages",
+      4: "8..15 pages",
+      5: "16..31 pages",
+      6: "32..63 pages",
+    },
+    generate: buffers,
   },
 };
 

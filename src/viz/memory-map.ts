@@ -4,7 +4,8 @@
  * Rows start at multiples of the row size, so a naturally aligned power-of-two block either lies
  * inside one row or covers whole consecutive rows: it is always one rectangle, and a split or a
  * merge shows as a rectangle cut in two or two rectangles becoming one. A block that is not
- * aligned that way (none from a buddy allocator) is drawn as one <path> of several rectangles.
+ * aligned that way (a run of pages, `exact`, whose size is not a power of two) is drawn with its
+ * own size, as one <path> of several rectangles when it spans rows.
  * Pure: model in, SVG text out.
  */
 import { escapeXml, formatBytes, hex, num } from "./format.js";
@@ -20,7 +21,10 @@ export interface MemoryMapOptions {
   width?: number;
   /** Adds `<title>` tooltips to blocks when there are at most this many blocks (default 20,000). */
   tooltipLimit?: number;
-  /** Adds `data-address`, `data-order`, `data-free` and `data-tag` to each block (default false). */
+  /**
+   * Adds `data-address`, `data-size` (bytes), `data-order`, `data-free` and `data-tag` to each
+   * block, and `data-exact="1"` to runs (default false).
+   */
   dataAttributes?: boolean;
   /** Pages per row as a power of two (default: chosen from the size). */
   rowOrder?: number;
@@ -113,7 +117,8 @@ function blockShape(g: MapGeometry, model: MapModel, b: MapBlock, tooltip: boole
   const cls = `block ${b.free ? "free" : "used"} o${b.order}${b.free || b.tag === 0 ? "" : ` t${b.tag % TAG_COLORS}`}`;
   let attrs = `class="${cls}"`;
   if (data) {
-    attrs += ` data-address="${b.address}" data-order="${b.order}" data-free="${b.free ? 1 : 0}" data-tag="${b.tag}"`;
+    attrs += ` data-address="${b.address}" data-size="${b.size}" data-order="${b.order}" data-free="${b.free ? 1 : 0}" data-tag="${b.tag}"`;
+    if (b.exact) attrs += ' data-exact="1"';
   }
   const rects = rectsOf(g, model.pageSize, b.address, b.address + b.size);
   let shape: string;
@@ -127,7 +132,8 @@ function blockShape(g: MapGeometry, model: MapModel, b: MapBlock, tooltip: boole
   if (!tooltip) return `${shape}/>`;
   const name = b.free ? "free" : b.tag === 0 ? "allocated" : `tag ${b.tag}${tagName(model, b.tag)}`;
   const note = b.note ? `, ${b.note}` : "";
-  const title = `${hex(b.address)}: ${formatBytes(b.size)}, order ${b.order}, ${name}${note}`;
+  const what = b.exact ? `run of ${b.size / model.pageSize} pages` : `order ${b.order}`;
+  const title = `${hex(b.address)}: ${formatBytes(b.size)}, ${what}, ${name}${note}`;
   return `${shape}><title>${escapeXml(title)}</title>${rects.length === 1 ? "</rect>" : "</path>"}`;
 }
 

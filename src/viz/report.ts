@@ -20,6 +20,12 @@ export interface RunFigures {
   peakUsedBytes: number;
   peakRequestedBytes: number;
   usedBytes: number;
+  /** Bytes requested and still live at the end. */
+  requestedBytes: number;
+  /** Rounding waste at the end: bytes held beyond those requested (`usedBytes - requestedBytes`). */
+  wasteBytes: number;
+  /** Rounding waste over the run, as a share (0..1) of the bytes held (see ReplayResult). */
+  meanWasteShare: number;
   liveBlocks: number;
   fragmentation: number;
   maxFragmentation: number;
@@ -85,6 +91,7 @@ export function summaryCells(run: ReportRun): string[] {
     `${formatBytes(f.peakUsedBytes)} (${percent(f.peakUsedBytes, run.totalBytes)})`,
     formatCount(f.failures),
     `${f.fragmentation.toFixed(3)} / ${f.maxFragmentation.toFixed(3)}`,
+    `${percent(f.meanWasteShare, 1)} / ${percent(f.wasteBytes, f.usedBytes)}`,
   ];
 }
 
@@ -97,6 +104,7 @@ export const SUMMARY_HEADERS = [
   "peak use",
   "failures",
   "frag end/max",
+  "waste avg/end",
 ];
 
 /** The report as a complete HTML document. */
@@ -120,7 +128,9 @@ ${report.subtitle ? `<p class="sub">${escapeXml(report.subtitle)}</p>` : ""}
 ${rows}
 </tbody></table>
 <p class="desc">ns/op: wall-clock time of the replay loop per operation. Peak use: most bytes in live blocks at once,
-as the allocator rounds them. Fragmentation: 1 - largest free block / free bytes, at the end and the highest sampled.</p>
+as the allocator rounds them. Fragmentation: 1 - largest free block / free bytes, at the end and the highest sampled.
+Waste: rounding waste, the share of the bytes held by live blocks that was not requested (rounded up to a size class,
+whole pages or a power of two of pages); over the run (the samples, weighted by bytes held) and at the end.</p>
 ${report.runs.map(runSection).join("\n")}
 <script>${SCRIPT}</script>
 </body></html>
@@ -163,6 +173,12 @@ function runSection(run: ReportRun, index: number): string {
       `${formatBytes(f.usedBytes)} of ${formatBytes(total)} (${percent(f.usedBytes, total)})`,
     ],
     ["peak requested", `${formatBytes(f.peakRequestedBytes)} (${percent(f.peakRequestedBytes, total)})`],
+    [
+      "rounding waste at the end",
+      `${formatBytes(f.wasteBytes)}: ${percent(f.wasteBytes, f.usedBytes)} of the bytes held, ` +
+        `${percent(f.wasteBytes, f.requestedBytes)} on top of those requested`,
+    ],
+    ["rounding waste over the run", `${percent(f.meanWasteShare, 1)} of the bytes held`],
   ];
   const buttons = COLOR_MODES.map(
     (m) => `<button type="button" data-color-by="${m}">colour by ${m}</button>`,

@@ -7,12 +7,14 @@
 export interface MapBlock {
   /** Start address in bytes. */
   address: number;
-  /** Size in bytes: `pageSize * 2^order` for buddy blocks. */
+  /** Size in bytes: `pageSize * 2^order` for a buddy block, `pageSize * pages` for a run. */
   size: number;
   /** True for a free block. */
   free: boolean;
-  /** Buddy order (size = pageSize * 2^order). */
+  /** Buddy order (size = pageSize * 2^order); for a run, that of the smallest block holding it. */
   order: number;
+  /** True for a run of pages (an exact allocation): any number of pages, not always aligned. */
+  exact?: boolean;
   /** The block's tag (0 when free or untagged). */
   tag: number;
   /** Optional words shown in the block's tooltip (e.g. "slab of 64-byte objects"). */

@@ -34,12 +34,14 @@ describe("simulate", () => {
       "fill-drain page allocator",
       "kernel page allocator",
       "small heap",
+      "buffers page allocator",
+      "buffers page allocator, exact runs",
     ]);
     for (const r of rows) expect(r[2]).toBe("3,000");
     const path = join(io.cwd, "out", "r.html");
     expect(io.stdout.at(-1)).toBe(`report written to ${path}`);
     const html = readFileSync(path, "utf8");
-    expect((html.match(/<section id="run-/g) ?? []).length).toBe(5);
+    expect((html.match(/<section id="run-/g) ?? []).length).toBe(7);
   });
 
   it("prints figures that match the allocators' own statistics, and the SVG holds one shape per block", async () => {
@@ -101,6 +103,29 @@ describe("simulate", () => {
     );
   });
 
+  it("prints and reports the rounding waste per allocator: exact runs of whole pages waste none", async () => {
+    const io = captureIO();
+    writeFileSync(join(io.cwd, "w.trace"), "a 1 12288\na 2 20480\na 3 24576\nf 1\n"); // 3, 5, 6 pages
+    const argv = ["simulate", "-t", "w.trace", "-a", "page,page-exact,concurrent", "-m", "1MiB"];
+    const { code } = await cli(argv, io);
+    expect(code).toBe(0);
+    expect(io.stdout[2].trim().split(/ {2,}/).at(-1)).toBe("waste avg/end");
+    const rows = tableRows(io.stdout);
+    expect(rows.map((r) => [r[1], r[7]])).toEqual([
+      ["page allocator", `${((16 / 52) * 100).toFixed(1)}% / 31.3%`], // 5 of 16 pages at the end
+      ["page allocator, exact runs", "0.0% / 0.0%"],
+      ["concurrent allocator", `${((16 / 52) * 100).toFixed(1)}% / 31.3%`],
+    ]);
+    const html = readFileSync(join(io.cwd, "reports", "simulate.html"), "utf8");
+    expect(html).toContain("<th>waste avg/end</th>");
+    expect(html).toContain(
+      "<td>rounding waste at the end</td><td>20 KiB: 31.3% of the bytes held, 45.5% on top of those requested</td>",
+    );
+    expect(html).toContain(
+      "<td>rounding waste at the end</td><td>0 B: 0.0% of the bytes held, 0.0% on top of those requested</td>",
+    );
+  });
+
   it("replays a trace file on the allocators asked for", async () => {
     const io = captureIO();
     writeFileSync(join(io.cwd, "t.trace"), "# mine\na 1 5000\na 2 100 3\nf 1\na 3 70000\n");
@@ -139,6 +164,7 @@ describe("simulate", () => {
     [["simulate", "--ops", "0"], "--ops must be a whole number"],
     [["simulate", "-w", "steady", "-t", "x"], "not both"],
     [["simulate", "--save", "x.bin"], "--save needs exactly one run"],
+    [["simulate", "-w", "steady", "-a", "page-exact", "--save", "x.bin"], "--save needs exactly one run"],
     [["simulate", "--save-trace", "x.trace"], "--save-trace needs exactly one --workload"],
     [["simulate", "extra"], "Unexpected argument 'extra'"],
   ])("%j is a usage mistake: exit 2, the message and the usage text", async (argv, message) => {

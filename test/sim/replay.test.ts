@@ -4,7 +4,7 @@ import { concurrentTarget } from "../../src/sim/concurrent-target.js";
 import { heapTarget } from "../../src/sim/heap-target.js";
 import { OP_ALLOC, type OpList } from "../../src/sim/ops.js";
 import { pageTarget } from "../../src/sim/page-target.js";
-import { replay } from "../../src/sim/replay.js";
+import { meanWasteShare, replay } from "../../src/sim/replay.js";
 import { makeTarget, TARGET_KINDS } from "../../src/sim/targets.js";
 import { parseTrace } from "../../src/sim/trace.js";
 import { WORKLOADS, type WorkloadName } from "../../src/sim/workloads.js";
@@ -54,7 +54,8 @@ describe("built-in workloads", () => {
 
 describe("replay", () => {
   it.each(TARGET_KINDS)("on %s: counts add up and the used bytes are the allocator's", (kind) => {
-    const workload = kind === "heap" ? WORKLOADS.small : WORKLOADS.steady;
+    const workload =
+      kind === "heap" ? WORKLOADS.small : kind === "page-exact" ? WORKLOADS.buffers : WORKLOADS.steady;
     const ops = workload.generate(params);
     const target = makeTarget(kind, { memory: MEMORY, pageSize: 4096 });
     const r = replay(ops, target, { samples: 50 });
@@ -67,6 +68,10 @@ describe("replay", () => {
     expect(r.series[50].op).toBe(ops.length);
     expect(r.peakUsedBytes).toBeGreaterThanOrEqual(r.usedBytes);
     expect(r.usedBytes).toBeGreaterThanOrEqual(r.requestedBytes);
+    expect(r.wasteBytes).toBe(r.usedBytes - r.requestedBytes);
+    expect(r.meanWasteShare).toBe(meanWasteShare(r.series));
+    expect(r.meanWasteShare).toBeGreaterThanOrEqual(0);
+    expect(r.meanWasteShare).toBeLessThan(1);
     expect(r.fragmentation).toBe(target.usage().fragmentation);
     expect(r.maxFragmentation).toBe(Math.max(...r.series.map((p) => p.fragmentation)));
     const map = target.map();
@@ -148,5 +153,74 @@ describe("replay", () => {
       },
     });
     expect(seen).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  });
+
+  it("the page-exact target holds what sizeOf says: whole pages, no power-of-two rounding", () => {
+    const t = pageTarget({ memory: 1 << 20, exact: true });
+    expect(t.kind).toBe("page-exact");
+    for (const size of [1, 4095, 4096, 4097, 3 * 4096, 5 * 4096 + 1, 7 * 4096, 100_000]) {
+      const p = t.alloc(size, 3)!;
+      expect(t.reservedBytes(size, p)).toBe(Math.ceil(size / 4096) * 4096);
+      const b = [...t.map().blocks].find((x) => x.address === p)!;
+      expect(b).toMatchObject({ size: t.reservedBytes(size, p), free: false, tag: 3 });
+      t.free(p);
+    }
+    expect(t.usage().usedBytes).toBe(0);
+  });
+});
+
+describe("rounding waste", () => {
+  const page = 4096;
+  // 3, 5 and 6 pages, then the 3 freed: held as blocks of 4, 8, 8 pages, or as runs of 3, 5, 6.
+  const trace = `a 1 ${3 * page}\na 2 ${5 * page}\na 3 ${6 * page}\nf 1\n`;
+
+  it("exact runs of whole pages waste nothing; power-of-two blocks waste the rounding", () => {
+    for (const kind of ["page-exact", "page", "concurrent"] as const) {
+      const target = makeTarget(kind, { memory: 64 * page, pageSize: page });
+      const r = replay(parseTrace(trace), target, { samples: 4 });
+      expect(r.requestedBytes).toBe(11 * page);
+      if (kind === "page-exact") {
+        expect(r.usedBytes).toBe(11 * page);
+        expect(r.wasteBytes).toBe(0);
+        expect(r.meanWasteShare).toBe(0);
+      } else {
+        expect(r.usedBytes).toBe(16 * page);
+        expect(r.wasteBytes).toBe(5 * page); // 8 - 5 and 8 - 6
+        // Samples after each operation hold 4, 12, 20 and 16 pages, of which 1, 4, 6 and 5 are waste.
+        expect(r.meanWasteShare).toBeCloseTo(16 / 52, 12);
+      }
+      expect(target.usage().usedBytes).toBe(r.usedBytes);
+    }
+  });
+
+  it("bytes short of a whole page are waste for exact runs too", () => {
+    const r = replay(
+      parseTrace("a 1 5000\na 2 100\n"),
+      makeTarget("page-exact", { memory: 1 << 20, pageSize: page }),
+    );
+    expect(r.usedBytes).toBe(3 * page);
+    expect(r.wasteBytes).toBe(3 * page - 5100);
+  });
+
+  it("on the buffers workload exact runs waste far less than power-of-two blocks", () => {
+    const ops = WORKLOADS.buffers.generate(params);
+    const exact = replay(ops, makeTarget("page-exact", { memory: MEMORY, pageSize: page }));
+    const pow2 = replay(ops, makeTarget("page", { memory: MEMORY, pageSize: page }));
+    expect(exact.meanWasteShare).toBe(0); // whole pages
+    expect(pow2.meanWasteShare).toBeGreaterThan(0.15);
+    expect(pow2.meanWasteShare).toBeLessThan(0.4);
+  });
+
+  it("meanWasteShare weighs each sample by the bytes held", () => {
+    const point = (usedBytes: number, requestedBytes: number) => ({
+      op: 0,
+      usedBytes,
+      requestedBytes,
+      fragmentation: 0,
+      failures: 0,
+    });
+    expect(meanWasteShare([])).toBe(0);
+    expect(meanWasteShare([point(0, 0)])).toBe(0);
+    expect(meanWasteShare([point(0, 0), point(100, 50), point(300, 290)])).toBeCloseTo(60 / 400, 12);
   });
 });

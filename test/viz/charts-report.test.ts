@@ -2,10 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { pageTarget } from "../../src/sim/page-target.js";
 import { replay } from "../../src/sim/replay.js";
+import { parseTrace } from "../../src/sim/trace.js";
 import { WORKLOADS } from "../../src/sim/workloads.js";
 import { lineChartSvg, ticks } from "../../src/viz/chart.js";
 import { formatBytes } from "../../src/viz/format.js";
-import { simulationReportHtml, summaryCells } from "../../src/viz/report.js";
+import { SUMMARY_HEADERS, simulationReportHtml, summaryCells } from "../../src/viz/report.js";
 import { textMap } from "../../src/viz/text-map.js";
 import type { MapModel } from "../../src/viz/types.js";
 
@@ -86,5 +87,28 @@ describe("simulationReportHtml", () => {
     expect(summaryCells(run)[4]).toBe(
       `${formatBytes(figures.peakUsedBytes)} (${((figures.peakUsedBytes / (1 << 20)) * 100).toFixed(1)}%)`,
     );
+  });
+
+  it("shows the rounding waste over the run and at the end, in the table and the run's figures", () => {
+    const ops = parseTrace("a 1 12288\na 2 20480\n"); // 3 and 5 pages: blocks of 4 and 8
+    const target = pageTarget({ memory: 1 << 20 });
+    const figures = replay(ops, target);
+    const run = {
+      workload: "w",
+      description: "d",
+      target: target.label,
+      totalBytes: 1 << 20,
+      figures,
+      map: target.map(),
+    };
+    expect(SUMMARY_HEADERS.at(-1)).toBe("waste avg/end");
+    // Samples hold 4 pages (1 wasted) and 12 pages (4 wasted): 5 of 16 over the run, 4 of 12 at the end.
+    expect(summaryCells(run).at(-1)).toBe("31.3% / 33.3%");
+    const html = simulationReportHtml({ title: "t", runs: [run] });
+    expect(html).toContain("<td>31.3% / 33.3%</td>");
+    expect(html).toContain(
+      "<td>rounding waste at the end</td><td>16 KiB: 33.3% of the bytes held, 50.0% on top of those requested</td>",
+    );
+    expect(html).toContain("<td>rounding waste over the run</td><td>31.3% of the bytes held</td>");
   });
 });

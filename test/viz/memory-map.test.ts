@@ -53,7 +53,7 @@ describe("memoryMapSvg", () => {
     const svg = memoryMapSvg(model, { colorBy: "tag", dataAttributes: true });
     expect(svg).toContain('class="bmap by-tag"');
     expect(svg).toContain(
-      'class="block used o2 t2" data-address="0" data-order="2" data-free="0" data-tag="14"',
+      'class="block used o2 t2" data-address="0" data-size="16384" data-order="2" data-free="0" data-tag="14"',
     );
     expect(svg).toContain('class="block free o2" data-address="16384"');
     expect(svg).toContain("0x4000: 16 KiB, order 2, free");
@@ -84,6 +84,37 @@ describe("memoryMapSvg", () => {
     const found = shapes(svg);
     expect(found.length).toBe(1);
     expect(found[0]?.startsWith("<path")).toBe(true);
+  });
+
+  it("draws exact runs of the page allocator with their own size, not 2^order pages", () => {
+    const a = new BuddyAllocator({ pageSize: 4096, maxOrder: 5 });
+    a.addRegion(0, 32 * 4096);
+    const five = a.allocPages(5, { exact: true, tag: 1 })!;
+    const three = a.allocPages(3, { exact: true, tag: 2 })!;
+    const model = pageTarget(a).map();
+    const runs = model.blocks.filter((b) => !b.free);
+    expect(runs.map((b) => [b.address, b.size, b.order, b.exact])).toEqual([
+      [five, 5 * 4096, 3, true],
+      [three, 3 * 4096, 2, true],
+    ]);
+    // Free blocks and runs cover the memory exactly once.
+    const pages = new Uint8Array(32);
+    for (const b of model.blocks)
+      for (let p = b.address / 4096; p < (b.address + b.size) / 4096; p++) pages[p]++;
+    expect([...pages].every((n) => n === 1)).toBe(true);
+    const svg = memoryMapSvg(model, { dataAttributes: true, rowOrder: 2 });
+    expect(shapes(svg).length).toBe(model.blocks.length);
+    expect(svg).toContain(
+      `data-address="${five}" data-size="20480" data-order="3" data-free="0" data-tag="1" data-exact="1"`,
+    );
+    expect(svg).toContain(`0x${five.toString(16)}: 20 KiB, run of 5 pages, tag 1`);
+    // 5 pages in rows of 4: a path of two rectangles whose area is 5 pages.
+    const d = svg.match(
+      new RegExp(`<path class="block used o3[^"]*" data-address="${five}"[^>]* d="([^"]*)"`),
+    )![1];
+    const area = [...d.matchAll(/h([\d.]+)v([\d.]+)/g)].reduce((n, m) => n + Number(m[1]) * Number(m[2]), 0);
+    const cell = mapGeometry(model, 960, 2).cell;
+    expect(area / (cell * cell)).toBeCloseTo(5, 6);
   });
 
   it("tooltips are left out above the limit", () => {

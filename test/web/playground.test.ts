@@ -1,7 +1,8 @@
 /**
  * End-to-end test of the playground: `buddy-alloc serve`'s server, the library's ESM build and
  * web/, driven in headless Chromium (Debian's, through playwright-core). Clicks allocate and
- * free; the map's shapes, the free lists and the totals must change as a buddy allocator's do.
+ * free; the map's shapes, the free lists and the totals must change as a buddy allocator's do;
+ * with "exact runs" checked, an allocation is a run of the pages asked for and its tail goes back.
  * Saves reports/playground.png. Skipped when Chromium is missing, except under CI (CI=true),
  * where .ci/run installs it and a missing browser is a failure.
  */
@@ -96,6 +97,30 @@ describe.skipIf(!haveBrowser)("playground in headless Chromium", () => {
       rows.map((r) => Number(r.querySelector(".count")!.textContent)),
     );
   const pagesOf = (bs: { order: number }[]) => bs.reduce((n, b) => n + 2 ** b.order, 0);
+  /** The map's shapes with their drawn size in pages (a run is not 2^order pages). */
+  const shapes = () =>
+    page.$$eval("#map .block", (els) =>
+      els.map((e) => {
+        const d = (e as SVGElement).dataset;
+        return {
+          address: Number(d.address) / 4096,
+          pages: Number(d.size) / 4096,
+          free: d.free === "1",
+          exact: d.exact === "1",
+        };
+      }),
+    );
+  const used = async () => (await shapes()).filter((b) => !b.free);
+  const freeAt = async () =>
+    (await shapes())
+      .filter((b) => b.free)
+      .map((b) => [b.address, b.pages])
+      .sort((x, y) => x[0] - y[0]);
+  const startOver = async () => {
+    await page.selectOption("#max-order", "5");
+    await page.selectOption("#regions", "1");
+    await page.click("#reset");
+  };
 
   it("starts with one free block of the largest order", async () => {
     const bs = await blocks();
@@ -172,5 +197,60 @@ describe.skipIf(!haveBrowser)("playground in headless Chromium", () => {
       { address: 8 * 4096, order: 3, free: true },
     ]);
     expect(await freeCounts()).toEqual([0, 0, 0, 2]);
+  });
+
+  it("exact runs: 5 pages take a 5-page run and the block's tail of 1 + 2 pages goes back", async () => {
+    await startOver();
+    await page.check("#exact");
+    await page.fill("#pages", "5");
+    await page.click("#alloc");
+    expect(await used()).toEqual([{ address: 0, pages: 5, free: false, exact: true }]);
+    expect(await freeAt()).toEqual([
+      [5, 1],
+      [6, 2],
+      [8, 8],
+      [16, 16],
+    ]);
+    expect(await freeCounts()).toEqual([1, 1, 0, 1, 1, 0]);
+    expect((await shapes()).reduce((n, b) => n + b.pages, 0)).toBe(32);
+    expect(await page.textContent("#log li:first-child")).toContain(
+      "allocate a run of 5 pages: took 5 pages of a free block of order 5; the other 27 went back to the free lists as blocks of order 4, 3, 1, 0",
+    );
+    const stats = (await page.textContent("#stats"))!;
+    expect(stats).toContain("20 KiB in 1 blocks");
+    expect(stats).toContain("rounding waste0 B");
+    expect(await page.textContent('#map [data-exact="1"] title')).toContain("run of 5 pages");
+  });
+
+  it("freeing the run merges everything back; without exact runs 5 pages take a block of 8", async () => {
+    await page.click('#map .block[data-free="0"]');
+    expect(await page.textContent("#log li:first-child")).toContain("free the run at 0x0");
+    expect(await freeAt()).toEqual([[0, 32]]);
+    await page.uncheck("#exact");
+    await page.click("#alloc");
+    expect(await used()).toEqual([{ address: 0, pages: 8, free: false, exact: false }]);
+    expect(await freeCounts()).toEqual([0, 0, 0, 1, 1, 0]);
+    expect(await page.textContent("#log li:first-child")).toContain(
+      "allocate 5 pages (rounded up to a block of 8)",
+    );
+    expect(await page.textContent("#stats")).toContain("rounding waste12 KiB");
+  });
+
+  it("exact runs: clicking a free block places the run under the pointer, within the block", async () => {
+    await startOver();
+    await page.check("#exact");
+    await page.fill("#pages", "3");
+    const map = await page.$('#map .block[data-free="1"]');
+    const box = (await map!.boundingBox())!;
+    await page.mouse.click(box.x + box.width - 3, box.y + box.height - 3); // page 31: the run is 29..31
+    expect(await used()).toEqual([{ address: 29, pages: 3, free: false, exact: true }]);
+    expect(await freeAt()).toEqual([
+      [0, 16],
+      [16, 8],
+      [24, 4],
+      [28, 1],
+    ]);
+    expect(await freeCounts()).toEqual([1, 0, 1, 1, 1, 0]);
+    expect(errors).toEqual([]);
   });
 });
