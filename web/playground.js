@@ -190,28 +190,17 @@ function pageUnderPointer(target, event) {
 /**
  * Allocates a run of `pages` pages starting at the page under the pointer (page `page` of the
  * free block of `blockPages` pages at `address`), moved back so that it ends inside the block
- * when it can: the page is taken (allocAt), then grown in place over the free pages after it
- * (resize); when those are not free, the page is given back and nothing changes.
+ * when it can; null when those pages are not all free.
  */
 function allocateRunAt(address, blockPages, page, pages) {
   const first = Math.max(0, Math.min(page, blockPages - pages));
   const at = address + first * state.pageSize;
   const tag = state.nextTag;
-  const a = state.allocator;
   act(
     `${requestWords(pages)} at ${hex(at)}`,
     () => {
-      const got = a.allocAt(at, 1);
-      if (got === null) return null;
-      let grown = false;
-      try {
-        grown = a.resize(got, pages);
-      } finally {
-        if (!grown) a.free(got); // no room after it, or a bad count: give the page back
-      }
-      if (!grown) return null;
-      a.setTag(got, tag);
-      allocated(got, pages, tag);
+      const got = state.allocator.allocAt(at, pages, { exact: true, tag });
+      if (got !== null) allocated(got, pages, tag);
       return got;
     },
     pages,
