@@ -2,6 +2,8 @@
  * `npm run bench:page [-- --runs 5 --ops 5000000 --workload W1,W2 --peer ours,c]`: replays each
  * workload on every peer, each JS run in a fresh child process, and prints one table per
  * workload (median / min / max ns per op over the runs) plus bench/results/latest.json.
+ * `--workload suballoc` is the GPU-buffer suballocation workload (issue 11; bench/suballoc/):
+ * exact runs against power-of-two blocks in one 256 MiB buffer of 256-byte pages.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -10,6 +12,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildNative, type NativeRun, runNativeOnce, selfCheckNative } from "./native/run.js";
+import { SUBALLOC_PEERS, type SubPeerName } from "./suballoc/peers.js";
+import { runSuballocSection } from "./suballoc/section.js";
 import { POOL, WORKLOADS, type WorkloadName } from "./workloads.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -17,19 +21,22 @@ const { values: opt } = parseArgs({
   options: {
     runs: { type: "string", default: "5" },
     ops: { type: "string", default: "5000000" },
-    workload: { type: "string", default: WORKLOADS.join(",") },
+    workload: { type: "string", default: [...WORKLOADS, "suballoc"].join(",") },
     peer: { type: "string", default: "ours,ours-pages,c,set-buddy,mempool,driver,c-driver" }, // see PEERS
     "mempool-ops": { type: "string", default: "100000" },
     "mempool-mib": { type: "string", default: "64" },
+    "suballoc-peer": { type: "string", default: SUBALLOC_PEERS.join(",") },
+    "suballoc-ops": { type: "string", default: "1000000" }, // timed ops per suballoc run
     out: { type: "string", default: "bench/results/latest.json" },
     help: { type: "boolean", default: false },
   },
 });
 if (opt.help) {
   console.log(
-    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2]\n" +
+    "usage: npm run bench:page -- [--runs N] [--ops N] [--workload W1,W1-85,W2,suballoc]\n" +
       "                        [--peer ours,ours-pages,c,set-buddy,mempool,driver,c-driver]\n" +
-      "                        [--mempool-ops N] [--mempool-mib N] [--out FILE]",
+      "                        [--mempool-ops N] [--mempool-mib N]\n" +
+      `                        [--suballoc-peer ${SUBALLOC_PEERS.join(",")}] [--suballoc-ops N] [--out FILE]`,
   );
   process.exit(0);
 }
@@ -37,7 +44,11 @@ const runs = Number(opt.runs);
 const ops = Number(opt.ops);
 const mempoolOps = Math.min(ops, Number(opt["mempool-ops"]));
 const mempoolBytes = Number(opt["mempool-mib"]) * 2 ** 20;
-const workloads = opt.workload.split(",") as WorkloadName[];
+const selected = opt.workload.split(",");
+const suballoc = selected.includes("suballoc");
+const workloads = selected.filter((w) => w !== "suballoc") as WorkloadName[];
+const suballocPeers = opt["suballoc-peer"].split(",") as SubPeerName[];
+const suballocOps = Number(opt["suballoc-ops"]);
 const peers = opt.peer.split(",");
 const PEERS = ["ours", "ours-pages", "c", "set-buddy", "mempool", "driver", "c-driver"];
 /** Native peers: the C allocator, and the C driver against a stub (no allocator). */
@@ -46,7 +57,10 @@ const NATIVE = ["c", "c-driver"];
 const DRIVERS = ["driver", "c-driver"];
 for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
 for (const p of peers) if (!PEERS.includes(p)) throw new Error(`unknown peer ${p} (${PEERS.join(", ")})`);
-for (const n of [runs, ops, mempoolOps, mempoolBytes]) {
+for (const p of suballocPeers)
+  if (!SUBALLOC_PEERS.includes(p))
+    throw new Error(`unknown suballoc peer ${p} (${SUBALLOC_PEERS.join(", ")})`);
+for (const n of [runs, ops, mempoolOps, mempoolBytes, suballocOps]) {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`expected positive integers, got ${n}`);
 }
 
@@ -116,15 +130,24 @@ function allocatorShare(
 }
 
 const nativePeers = peers.filter((p) => NATIVE.includes(p));
-const nativeCc = nativePeers.length > 0 ? buildNative() : null;
+const nativeCc = nativePeers.length > 0 && workloads.length > 0 ? buildNative() : null;
 const notes: string[] = [];
-if (nativePeers.length > 0 && !nativeCc)
+if (nativePeers.length > 0 && workloads.length > 0 && !nativeCc)
   notes.push("no C compiler (cc) found: the native C rows are skipped");
 const jsPeers = peers.filter((p) => !NATIVE.includes(p));
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, cc: nativeCc },
-  config: { runs, ops, pool: POOL, mempoolOps, mempoolPoolBytes: mempoolBytes, workloads, peers },
+  config: {
+    runs,
+    ops,
+    pool: POOL,
+    mempoolOps,
+    mempoolPoolBytes: mempoolBytes,
+    workloads: selected,
+    peers,
+    ...(suballoc ? { suballocPeers, suballocOps } : {}),
+  },
   notes,
   workloads: {},
 };
@@ -240,7 +263,20 @@ for (const w of workloads) {
   }
 }
 
-if (jsPeers.includes("mempool")) {
+if (suballoc) {
+  const section = await runSuballocSection({
+    root,
+    runs,
+    speedOps: suballocOps,
+    peers: suballocPeers,
+    progress,
+  });
+  (report.workloads as Record<string, unknown>).suballoc = section.summary;
+  notes.push(...section.notes);
+  if (section.failed) failed = true;
+}
+
+if (jsPeers.includes("mempool") && workloads.length > 0) {
   notes.push(
     `mempool (@thi.ng/malloc MemPool) runs ${mempoolOps.toLocaleString("en-US")} ops on a ${mempoolBytes / 2 ** 20} MiB ` +
       "pool, not the others' 1 GiB: its free walks the used and free lists (O(live blocks)), so its ns/op " +
@@ -249,17 +285,18 @@ if (jsPeers.includes("mempool")) {
       "so under W1-85 it cannot reach the target and most of its ops are failed mallocs.",
   );
 }
-notes.push(
-  "replay: 'same' = identical alloc/free/failure counts to native C, i.e. the same operation sequence; " +
-    "frag = 1 - largest free block / free bytes at the end; meta B/page = metadata bytes per managed page " +
-    "(ours: stats().metadataBytes / totalPages; C: sizeof(struct page)).",
-);
+if (workloads.length > 0)
+  notes.push(
+    "replay: 'same' = identical alloc/free/failure counts to native C, i.e. the same operation sequence; " +
+      "frag = 1 - largest free block / free bytes at the end; meta B/page = metadata bytes per managed page " +
+      "(ours: stats().metadataBytes / totalPages; C: sizeof(struct page)).",
+  );
 console.log(`\n${notes.map((n) => `note: ${n}`).join("\n")}`);
 const outFile = resolve(root, opt.out);
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nwrote ${opt.out}`);
 if (failed) {
-  console.error("a peer did not return to a whole pool after draining (see table)");
+  console.error("a peer did not return to a whole pool after draining, or a check failed (see above)");
   process.exit(1);
 }
