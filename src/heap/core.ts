@@ -12,7 +12,7 @@
  */
 import { AllocError, show } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
-import { orderForPages, pow2 } from "../page/order.js";
+import { pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
 import {
   B_END,
@@ -28,6 +28,12 @@ import {
 import { bufferOf, growMemory, type HeapMemory } from "./memory.js";
 import { type SizeClasses, sizeClasses } from "./size-classes.js";
 import { trimEmpty } from "./slabs.js";
+import { clearIndex, FREE_KIND, fitStretch, placeIn, releaseStretch, takeStretch } from "./stretches.js";
+
+/** The page allocator's options for a large block: one object, so the call allocates none. */
+const LARGE_RUN = { exact: true, tag: TAG_LARGE } as const;
+/** The same for each slab class's tag, built once. */
+const SLAB_AT: { tag: number }[] = Array.from({ length: 256 }, (_, c) => ({ tag: TAG_SLAB + c }));
 
 /** Sentinel of `locate`: the pointer is not a live allocation. */
 export const NOT_LIVE = -1;
@@ -43,6 +49,12 @@ export class HeapCore {
   readonly classes: SizeClasses;
   /** Int32 index of the first class-list head in `i32`. */
   readonly listBase: number;
+  /** Int32 index of the free-stretch index in `i32` (stretches.ts). */
+  readonly fitBase: number;
+  /** The first page's number in the buffer (firstPage / pageSize), for alignment. */
+  readonly firstPageNumber: number;
+  /** Pages that exist now: (end - firstPage) / pageSize. */
+  pageCount = 0;
   readonly genIndex: number;
   /** The current end of the pages (bytes). */
   end = 0;
@@ -73,6 +85,8 @@ export class HeapCore {
     this.pageShift = Math.log2(layout.pageSize);
     this.firstPage = layout.firstPage;
     this.listBase = (layout.start + HEADER_BYTES) >>> 2;
+    this.fitBase = layout.fitOffset >>> 2;
+    this.firstPageNumber = layout.firstPage / layout.pageSize;
     this.genIndex = (layout.start >>> 2) + W_GENERATION;
     const c = sizeClasses(layout.pageSize, layout.minAlign, layout.maxOrder);
     this.classes = c;
@@ -89,8 +103,11 @@ export class HeapCore {
       this.i32.fill(-1, this.listBase, this.listBase + c.count);
       this.side.fill(0);
       this.end = layout.end;
+      this.pageCount = (this.end - this.firstPage) / this.pageSize;
       this.generation = this.i32[this.genIndex];
       this.pages = this.pageAllocator(layout.end, true);
+      clearIndex(this);
+      releaseStretch(this, 0, this.pageCount);
     } else {
       this.attach(true);
     }
@@ -109,6 +126,7 @@ export class HeapCore {
     if (!pages) return;
     this.generation = this.i32[this.genIndex];
     this.end = new Float64Array(buffer, l.start, 8)[B_END / 8];
+    this.pageCount = (this.end - this.firstPage) / this.pageSize;
     this.pages = this.pageAllocator(this.end, false);
   }
 
@@ -144,38 +162,64 @@ export class HeapCore {
     this.pages = this.pageAllocator(this.end, false);
     this.pages.extendRegion(target);
     writeEnd(this.buffer, this.layout.start, target);
+    const added = (target - this.end) / this.pageSize;
     this.end = target;
+    this.pageCount += added;
+    releaseStretch(this, this.pageCount - added, added);
     this.generation = (this.i32[this.genIndex] + 1) | 0;
     this.i32[this.genIndex] = this.generation;
     return true;
   }
 
-  /** A large block for `size` bytes (at least one page), aligned to `align` bytes when above a page. */
+  /**
+   * A large block for `size` bytes: a run of exactly the pages it needs, aligned to `align` bytes
+   * when above a page, placed by the free-stretch index; null when no free stretch holds it.
+   */
   allocLarge(size: number, align: number): number | null {
     const count = Math.max(1, Math.ceil(size / this.pageSize));
-    const order = orderForPages(count);
-    if (order > this.layout.maxOrder) return null;
+    if (count > pow2(this.layout.maxOrder)) return null;
     if (align > this.pageSize * pow2(this.layout.maxOrder)) return null;
-    let address = this.takePages(count, order, align);
-    if (address === null && trimEmpty(this) > 0) address = this.takePages(count, order, align);
-    if (address === null) return null;
-    const at = (address - this.firstPage) >>> this.pageShift;
+    const alignPages = align > this.pageSize ? align / this.pageSize : 1;
+    const at = this.takePages(count, alignPages, LARGE_RUN);
+    if (at < 0) return null;
     this.side[at << 2] = (at << 8) | LARGE_KIND;
     this.side[(at << 2) + 1] = size;
-    return address;
+    return this.firstPage + at * this.pageSize;
   }
 
-  private takePages(count: number, order: number, align: number): number | null {
-    return align > this.pageSize
-      ? this.pages.allocPages(count, { align, tag: TAG_LARGE })
-      : this.pages.allocOrder(order, TAG_LARGE);
+  /**
+   * Places `count` pages aligned to `alignPages` pages through the free-stretch index (giving
+   * back the empty slabs kept for reuse when nothing fits), and takes them from the page
+   * allocator: a run with `options.exact`, else the aligned block.
+   * @returns the first page (relative), or -1 when no free stretch holds them.
+   */
+  takePages(count: number, alignPages: number, options: { exact?: boolean; tag: number }): number {
+    let stretch = fitStretch(this, count, alignPages);
+    if (stretch < 0 && trimEmpty(this) > 0) stretch = fitStretch(this, count, alignPages);
+    if (stretch < 0) return -1;
+    const at = placeIn(this, stretch, alignPages);
+    takeStretch(this, stretch, at, count);
+    this.pages.allocAt(this.firstPage + at * this.pageSize, count, options);
+    return at;
+  }
+
+  /** Takes the pages of a new slab of class `cls`: @returns its first page (relative), or -1. */
+  takeSlab(cls: number): number {
+    const pages = 1 << this.slabOrder[cls];
+    return this.takePages(pages, pages, SLAB_AT[cls]);
+  }
+
+  /** Gives `count` pages at relative page `page`, allocated at `address`, back. */
+  releasePages(address: number, page: number, count: number): void {
+    this.pages.free(address);
+    releaseStretch(this, page, count);
   }
 
   /** Frees the large block whose first page is `page` (relative) at `address`. */
   freeLarge(address: number, page: number): void {
     this.side[page << 2] = 0;
     this.side[(page << 2) + 1] = 0;
-    this.pages.free(address);
+    this.releasePages(address, page, this.pages.sizeOf(address) >>> this.pageShift);
   }
 
   /**
@@ -190,7 +234,7 @@ export class HeapCore {
     const page = off >>> this.pageShift;
     const owner = this.side[page << 2];
     const kind = owner & 255;
-    if (kind === 0) return NOT_LIVE;
+    if (kind === 0 || kind === FREE_KIND) return NOT_LIVE;
     if (kind === LARGE_KIND) {
       if ((off & (this.pageSize - 1)) !== 0) return NOT_LIVE;
       this.locPage = page;
@@ -219,10 +263,7 @@ export class HeapCore {
 
   /** Usable bytes of the live allocation `locate` just found. */
   usableSize(kind: number): number {
-    if (kind === LARGE) {
-      const address = this.firstPage + this.locPage * this.pageSize;
-      return this.pageSize * pow2(this.pages.orderOf(address));
-    }
+    if (kind === LARGE) return this.pages.sizeOf(this.firstPage + this.locPage * this.pageSize);
     return this.size[kind];
   }
 

@@ -8,6 +8,7 @@ import { AllocError, show } from "../errors.js";
 import type { HeapCore } from "./core.js";
 import { LARGE_KIND, readHeader, TAG_LARGE, TAG_SLAB } from "./layout.js";
 import { sizeClasses } from "./size-classes.js";
+import { classMarked, classOf, eachListed, FIT_CLASSES, FREE_KIND } from "./stretches.js";
 import type { ClassStats, HeapStats, LiveAllocation } from "./types.js";
 
 const corrupt = (message: string): never => {
@@ -69,7 +70,7 @@ export function statsOf(h: HeapCore): HeapStats {
   let slabBytes = 0;
   let slabOverhead = 0;
   for (const b of h.pages.allocatedBlocks()) {
-    const bytes = h.pageSize * 2 ** b.order;
+    const bytes = b.size;
     if (b.tag === TAG_LARGE) {
       const page = (b.address - h.firstPage) / h.pageSize;
       large.count++;
@@ -132,7 +133,7 @@ export function checkHeap(h: HeapCore): void {
   const slabsWithFree = new Int32Array(count);
   for (const b of h.pages.allocatedBlocks()) {
     const page = (b.address - h.firstPage) / h.pageSize;
-    const span = 2 ** b.order;
+    const span = b.size / h.pageSize;
     const at = `block ${show(b.address)}`;
     if (b.tag === TAG_LARGE) {
       head[page] = 1;
@@ -147,7 +148,7 @@ export function checkHeap(h: HeapCore): void {
     }
     const cls = b.tag - TAG_SLAB;
     if (cls < 0 || cls >= count) corrupt(`${at}: tag ${b.tag} is neither large nor a slab class`);
-    if (b.order !== h.slabOrder[cls]) corrupt(`${at}: slab of class ${cls} has order ${b.order}`);
+    if (b.exact || b.order !== h.slabOrder[cls]) corrupt(`${at}: slab of class ${cls} has order ${b.order}`);
     head[page] = 2;
     for (let p = page; p < page + span; p++) {
       if (side[p << 2] !== ((page << 8) | (cls + 1))) corrupt(`${at}: page ${p} does not point at its slab`);
@@ -157,14 +158,84 @@ export function checkHeap(h: HeapCore): void {
       corrupt(`${at}: free count ${side[(page << 2) + 1]}, bitmap has ${free}`);
     if (free > 0) slabsWithFree[cls]++;
   }
+  checkStretches(h, head);
   for (let p = 0; p < maxPages; p++) {
     const rest = side[(p << 2) + 1] | side[(p << 2) + 2] | side[(p << 2) + 3];
-    if (head[p] === 0 && rest !== 0) corrupt(`page ${p} is no block start but has side words`);
-    if (head[p] === 0 && side[p << 2] !== 0 && (side[p << 2] & 255) === LARGE_KIND) {
-      corrupt(`page ${p} claims a large block that does not exist`);
+    if ((head[p] === 0 || head[p] === 4) && rest !== 0)
+      corrupt(`page ${p} is no block or stretch start but has side words`);
+    const kind = side[p << 2] & 255;
+    if (head[p] === 0 && side[p << 2] !== 0 && (kind === LARGE_KIND || kind === FREE_KIND)) {
+      corrupt(
+        `page ${p} claims a ${kind === FREE_KIND ? "free stretch" : "large block"} that does not exist`,
+      );
     }
   }
   for (let cls = 0; cls < count; cls++) checkList(h, cls, head, slabsWithFree[cls]);
+}
+
+/**
+ * The free-stretch index holds exactly the maximal runs of the page allocator's free pages, each
+ * with its records, once, in the list of its length's class; the bitmaps mark the non-empty
+ * classes. Marks stretch starts 3 and stretch ends 4 in `head`.
+ */
+function checkStretches(h: HeapCore, head: Uint8Array): void {
+  const side = h.side;
+  const expected = new Map<number, number>();
+  let start = -1;
+  let end = -1;
+  const close = () => {
+    if (start >= 0) expected.set(start, end - start);
+  };
+  for (const b of h.pages.freeBlocks()) {
+    const p = (b.address - h.firstPage) / h.pageSize;
+    if (p !== end) {
+      close();
+      start = p;
+    }
+    end = p + 2 ** b.order;
+  }
+  close();
+  for (const [p, pages] of expected) {
+    const at = `free stretch at page ${p} of ${pages} pages`;
+    if (side[p << 2] !== ((p << 8) | FREE_KIND) || side[(p << 2) + 1] !== pages) {
+      corrupt(`${at}: its first page's side words are ${side[p << 2]}, ${side[(p << 2) + 1]}`);
+    }
+    head[p] = 3;
+    if (pages > 1) {
+      if (side[(p + pages - 1) << 2] !== ((p << 8) | FREE_KIND))
+        corrupt(`${at}: its last page does not point back`);
+      head[p + pages - 1] = 4;
+    }
+  }
+  const listed = new Set<number>();
+  eachListedChecked(h, expected, listed);
+  if (listed.size !== expected.size) corrupt(`${expected.size - listed.size} free stretches are in no list`);
+}
+
+/** Walks every class list: each member is an expected stretch of that class, listed once, with sound back links. */
+function eachListedChecked(h: HeapCore, expected: Map<number, number>, listed: Set<number>): void {
+  const lastOf = new Map<number, number>();
+  let error: string | null = null;
+  try {
+    eachListed(h, (p, pages, c) => {
+      if (error !== null) return;
+      if (expected.get(p) !== pages)
+        error = `class list ${c} holds page ${p}, which starts no free stretch of ${pages} pages`;
+      else if (classOf(pages) !== c) error = `a free stretch of ${pages} pages is in class list ${c}`;
+      else if (listed.has(p)) error = `free stretch at page ${p} is listed twice`;
+      else if (h.side[(p << 2) + 3] !== (lastOf.get(c) ?? -1))
+        error = `free stretch at page ${p} has a broken back link`;
+      listed.add(p);
+      lastOf.set(c, p);
+    });
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  if (error !== null) corrupt(error);
+  for (let c = 0; c < FIT_CLASSES; c++) {
+    if (classMarked(h, c) !== lastOf.has(c))
+      corrupt(`the free-stretch bitmaps disagree with class list ${c}`);
+  }
 }
 
 /** Checks a slab's trailer; returns its number of free objects. */

@@ -16,13 +16,17 @@
  *     +80  f64  firstPage (the first allocatable page)  +88 .. +127  zero
  *     +128 i32[classCount]  head of each class's list of slabs with a free object (page index
  *               relative to firstPage), or -1
+ *   fit (start + 128 + 4 * classCount)  i32[FIT_WORDS]: the free-stretch index (stretches.ts):
+ *               level bitmaps and the head of each length class's list of free stretches
  *   storage               the page allocator's PageStorage (links: heads, mask, next/prev pairs; then state), 8-aligned
  *   side                  Int32[4 * storagePages], one record of 4 words per page (relative index p):
  *     [4p]     owner: 0 when no allocation starts in page p; slab page: (head << 8) | (class + 1),
- *              head = the slab's first page; large block: (p << 8) | LARGE_KIND on its first page
- *     [4p+1]   slab head: free objects; large block: requested size in bytes (as uint32)
- *     [4p+2]   slab head: next slab in its class's list, or -1
- *     [4p+3]   slab head: previous slab in that list, or -1
+ *              head = the slab's first page; large block: (p << 8) | LARGE_KIND on its first page;
+ *              first and last page of a free stretch: (first << 8) | FREE_KIND
+ *     [4p+1]   slab head: free objects; large block: requested size in bytes (as uint32);
+ *              first page of a free stretch: its length in pages
+ *     [4p+2]   slab head: next slab in its class's list, or -1; free stretch: next in its list
+ *     [4p+3]   slab head: previous slab in that list, or -1; free stretch: previous in its list
  *   firstPage .. end      pages handed out by the page allocator (firstPage is a page multiple)
  *
  * Metadata is sized for maxEnd once, at creation, so that growing never moves it. Page blocks
@@ -31,10 +35,11 @@
 import { AllocError, show } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pageStorageBytes } from "../page/page-map.js";
+import { FIT_WORDS } from "./stretches.js";
 
 export const MAGIC = 0x50414548;
 /** The header format this code reads and writes. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const HEADER_BYTES = 128;
 /** Word (Int32) indices in the header. */
 export const W_MAGIC = 0;
@@ -64,6 +69,8 @@ export interface Layout {
   start: number;
   end: number;
   maxEnd: number;
+  /** Byte offset of the free-stretch index. */
+  fitOffset: number;
   storageOffset: number;
   sideOffset: number;
   firstPage: number;
@@ -100,7 +107,8 @@ export function computeLayout(
     start,
     Math.max(maxEnd - start, 1),
   );
-  const storageOffset = up(start + HEADER_BYTES + 4 * classCount, 8);
+  const fitOffset = start + HEADER_BYTES + 4 * classCount;
+  const storageOffset = up(fitOffset + 4 * FIT_WORDS, 8);
   const sideOffset = up(storageOffset + pageStorageBytes(storagePages, maxOrder), 8);
   const firstPage = up(sideOffset + 16 * storagePages, pageSize);
   if (firstPage + pageSize > end) {
@@ -118,6 +126,7 @@ export function computeLayout(
     start,
     end,
     maxEnd,
+    fitOffset,
     storageOffset,
     sideOffset,
     firstPage,

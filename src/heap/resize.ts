@@ -1,20 +1,15 @@
 /**
  * realloc's work, under the heap's lock: in place when the new size keeps the object's class,
- * or keeps, shrinks or (when the pages above are free) grows a large block's order; otherwise a
- * move: allocate, copy the smaller of the two requested sizes, free the old allocation.
- *
- * Growing a large block of order k in place to order k' needs the block to be aligned to the
- * larger size and the aligned blocks of orders k..k'-1 right above it to be free. Eager merging
- * makes that test exact: an aligned range is all free iff the free block holding its first page
- * has at least its order. The page allocator then frees the block and allocates it again at the
- * larger order at the same address (`allocAt`); it never touches the bytes, so they stay.
+ * or when a large block's run can shrink (its tail is freed) or grow (the pages right after it
+ * are free: the page allocator's `resize`, which never touches the bytes); otherwise a move:
+ * allocate, copy the smaller of the two requested sizes, free the old allocation.
  */
 
-import { orderForPages, pow2 } from "../page/order.js";
+import { pow2 } from "../page/order.js";
 import type { HeapCore } from "./core.js";
 import { LARGE, NOT_LIVE } from "./core.js";
-import { TAG_LARGE } from "./layout.js";
 import { setSlack, slabAlloc, slabFree } from "./slabs.js";
+import { releaseStretch, stretchAt, takeStretch } from "./stretches.js";
 
 /** What `resize` returns when `ptr` is not a live allocation. */
 export const RESIZE_NOT_LIVE = -1;
@@ -43,24 +38,20 @@ export function resize(h: HeapCore, ptr: number, size: number): number | null {
   return moved;
 }
 
-/** Resizes the large block at `ptr` (first page `page`) in place if it can. */
+/**
+ * Resizes the large block at `ptr` (first page `page`) in place if it can: its run shrinks by
+ * freeing its tail, or grows over the free pages right after it.
+ */
 function resizeLarge(h: HeapCore, ptr: number, page: number, size: number): boolean {
-  const pages = h.pages;
-  const order = pages.orderOf(ptr);
-  const want = orderForPages(Math.ceil(size / h.pageSize));
-  const bytes = h.pageSize * pow2(want);
-  if (want > order) {
-    if (want > h.layout.maxOrder || ptr % bytes !== 0 || ptr + bytes > h.end) return false;
-    for (let k = order; k < want; k++) {
-      const b = pages.blockAt(ptr + h.pageSize * pow2(k));
-      if (b === null || !b.free || b.order < k) return false;
-    }
+  const count = Math.ceil(size / h.pageSize);
+  const old = h.pages.sizeOf(ptr) >>> h.pageShift;
+  if (count > pow2(h.layout.maxOrder)) return false;
+  if (count > old) {
+    if (stretchAt(h, page + old) < count - old) return false;
+    takeStretch(h, page + old, page + old, count - old);
   }
-  if (want !== order) {
-    pages.free(ptr);
-    pages.allocAt(ptr, pow2(want));
-    pages.setTag(ptr, TAG_LARGE);
-  }
+  h.pages.resize(ptr, count);
+  if (count < old) releaseStretch(h, page + count, old - count);
   h.side[(page << 2) + 1] = size;
   return true;
 }

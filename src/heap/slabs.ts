@@ -14,7 +14,7 @@
  * Only typed arrays and numbers are touched; nothing allocates a JS object.
  */
 import type { HeapCore } from "./core.js";
-import { LARGE_KIND, TAG_SLAB } from "./layout.js";
+import { FREE_KIND } from "./stretches.js";
 
 /** An object of class `cls` for a request of `size` bytes; its address, or -1 when out of pages. */
 export function slabAlloc(h: HeapCore, cls: number, size: number): number {
@@ -58,7 +58,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const side = h.side;
   const owner = side[(off >>> h.pageShift) << 2];
   const kind = owner & 255;
-  if (kind === 0 || kind === LARGE_KIND) return false;
+  if (kind === 0 || kind >= FREE_KIND) return false; // free stretch or large block
   const cls = kind - 1;
   const slab = owner >>> 8;
   const rel = off - slab * h.pageSize;
@@ -109,10 +109,9 @@ function countFreed(h: HeapCore, cls: number, slab: number): void {
 
 /** Takes pages for a new slab of `cls`, makes it the list's only member; -1 when out of pages. */
 function newSlab(h: HeapCore, cls: number): number {
-  let address = h.pages.allocOrder(h.slabOrder[cls], TAG_SLAB + cls);
-  if (address === null && trimEmpty(h) > 0) address = h.pages.allocOrder(h.slabOrder[cls], TAG_SLAB + cls);
-  if (address === null) return -1;
-  const slab = (address - h.firstPage) >>> h.pageShift;
+  const slab = h.takeSlab(cls);
+  if (slab < 0) return -1;
+  const address = h.firstPage + slab * h.pageSize;
   const side = h.side;
   const owner = (slab << 8) | (cls + 1);
   const pages = 1 << h.slabOrder[cls];
@@ -159,7 +158,7 @@ function unlink(h: HeapCore, cls: number, slab: number): void {
 function dropSlab(h: HeapCore, cls: number, slab: number): void {
   const pages = 1 << h.slabOrder[cls];
   h.side.fill(0, slab << 2, (slab + pages) << 2);
-  h.pages.free(h.firstPage + slab * h.pageSize);
+  h.releasePages(h.firstPage + slab * h.pageSize, slab, pages);
 }
 
 /**

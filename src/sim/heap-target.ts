@@ -6,7 +6,7 @@
  */
 import { Heap, TAG_LARGE, TAG_SLAB } from "../heap/index.js";
 import type { MapBlock, MapModel } from "../viz/types.js";
-import { orderFor, type SimTarget, type Usage } from "./target.js";
+import type { SimTarget, Usage } from "./target.js";
 
 /** Options of {@link heapTarget} when it makes the heap itself. */
 export interface HeapTargetOptions {
@@ -61,7 +61,7 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
     reservedBytes(size: number): number {
       return size <= largestClass
         ? classFor[Math.ceil(size / granule)]
-        : pageSize * 2 ** orderFor(size, pageSize);
+        : pageSize * Math.ceil(size / pageSize); // a large block is an exact run of pages
     },
     usage(): Usage {
       const s = heap.stats();

@@ -85,19 +85,21 @@ describe("malloc, calloc, realloc, free", () => {
     heap.check();
   });
 
-  it("realloc grows a large block in place when its buddies are free, and shrinks it in place", () => {
+  it("realloc grows a large block in place when the pages after it are free, and shrinks it in place", () => {
     const heap = new Heap(new ArrayBuffer(4 * MiB));
     const bytes = new Uint8Array(heap.buffer);
-    const p = heap.malloc(64 * 1024, 1 << 20)!; // aligned to 1 MiB: its buddies above are free
+    const p = heap.malloc(64 * 1024, 1 << 20)!; // aligned to 1 MiB: the pages after it are free
+    expect(heap.usableSize(p)).toBe(64 * 1024); // exactly the pages asked for
     bytes[p + 65535] = 77;
     expect(heap.realloc(p, 900 * 1024)).toBe(p);
-    expect(heap.usableSize(p)).toBe(1 << 20);
+    expect(heap.usableSize(p)).toBe(900 * 1024); // 225 pages, not a 256-page block
     expect(bytes[p + 65535]).toBe(77);
     expect(heap.realloc(p, 5000)).toBe(p);
     expect(heap.usableSize(p)).toBe(8192);
-    // A block right above it makes growth move.
-    const blocker = heap.malloc(8192, 16384)!;
-    expect(blocker).toBe(p + 16384);
+    heap.check();
+    // A block right after it makes growth move. Only the stretch after p holds 2 MiB.
+    const blocker = heap.malloc(2 * MiB)!;
+    expect(blocker).toBe(p + 8192);
     const moved = heap.realloc(p, 40000)!;
     expect(moved).not.toBe(p);
     expect(bytes[moved + 4999]).toBe(0);

@@ -114,7 +114,12 @@ function step(m: HeapModel, op: Op, freed: number[]): void {
       if (chosen === null) return;
       m.verify(chosen);
       const old = m.live.get(chosen)!;
+      const pagesOf = (size: number) => Math.ceil(size / heap.pageSize);
+      const shrinksRun =
+        old.size > heap.maxSmall && op.size > heap.maxSmall && pagesOf(op.size) <= pagesOf(old.size);
       const q = heap.realloc(chosen, op.size);
+      // A large block is an exact run: shrinking it (or keeping its pages) is always in place.
+      if (shrinksRun) expect(q, `realloc ${old.size} -> ${op.size} of a run`).toBe(chosen);
       if (q === null) {
         m.verify(chosen);
         return;
@@ -143,7 +148,12 @@ function step(m: HeapModel, op: Op, freed: number[]): void {
       return;
     }
     case "usable": {
-      if (chosen !== null) expect(heap.usableSize(chosen)).toBeGreaterThanOrEqual(m.live.get(chosen)!.size);
+      if (chosen === null) return;
+      const size = m.live.get(chosen)!.size;
+      expect(heap.usableSize(chosen)).toBeGreaterThanOrEqual(size);
+      // Large blocks are exact runs: no more than the pages the size needs.
+      if (size > heap.maxSmall)
+        expect(heap.usableSize(chosen)).toBe(Math.ceil(size / heap.pageSize) * heap.pageSize);
       return;
     }
     case "freeBad": {

@@ -1,0 +1,208 @@
+/**
+ * The heap's placement index: every maximal stretch of free pages, in segregated lists by length
+ * (TLSF's two-level index, over pages). The heap places every large run and every slab through
+ * it (good fit: the first stretch of the smallest class whose every member is long enough), then
+ * takes exactly those pages from the page allocator (`allocAt`). The page allocator's buddy
+ * lists see the same free pages; this index only decides where. A run placed by length, not by
+ * buddy order, leaves holes that later requests can fill: that is what lets exact runs use the
+ * memory they free.
+ *
+ * Records, in the side table (relative page indices; layout.ts):
+ *   first page p of a stretch of L pages: [4p] = (p << 8) | FREE_KIND, [4p+1] = L,
+ *                                         [4p+2] = next stretch of its class or -1, [4p+3] = previous or -1
+ *   last page p + L - 1, when L > 1:      [4(p+L-1)] = (p << 8) | FREE_KIND, the rest 0
+ *   every other page of the stretch:      all four words 0
+ * So the stretch that ends just before a page, or starts at it, is found in O(1): freeing
+ * coalesces with both neighbours at once.
+ *
+ * Index, FIT_WORDS Int32 words in the buffer after the class heads:
+ *   [0]                       bit f set iff first level f has a non-empty class
+ *   [1 + f]                   bit s set iff class (f, s) is non-empty
+ *   [1 + FIT_LEVELS + c]      head of class c = f * FIT_SUB + s, or -1
+ * Class of a length L: L itself below FIT_SUB (one class per length); above, f = log2(L) - 2 and
+ * s = the FIT_SUB_LOG2 bits below L's top bit, so a class spans at most 1/8 of its lengths.
+ */
+import type { HeapCore } from "./core.js";
+
+/** Owner-word kind of the first and last page of a free stretch. */
+export const FREE_KIND = 254;
+const FIT_SUB_LOG2 = 3;
+/** Classes per first level. */
+const FIT_SUB = 1 << FIT_SUB_LOG2;
+/** First levels: lengths up to 2^24 pages (MAX_PAGES). */
+const FIT_LEVELS = 23;
+/** Int32 words of the index. */
+export const FIT_WORDS = 1 + FIT_LEVELS + FIT_LEVELS * FIT_SUB;
+
+/** The class of a stretch of `pages` pages (>= 1). */
+export function classOf(pages: number): number {
+  if (pages < FIT_SUB) return pages;
+  const top = 31 - Math.clz32(pages);
+  return ((top - FIT_SUB_LOG2 + 1) << FIT_SUB_LOG2) | ((pages >>> (top - FIT_SUB_LOG2)) & (FIT_SUB - 1));
+}
+
+/** The smallest class whose every stretch holds at least `pages` pages. */
+function classAtLeast(pages: number): number {
+  if (pages < FIT_SUB) return pages;
+  const top = 31 - Math.clz32(pages);
+  return classOf(pages + (1 << (top - FIT_SUB_LOG2)) - 1);
+}
+
+/** Empties the index (a new heap: no stretch yet). */
+export function clearIndex(h: HeapCore): void {
+  h.i32.fill(0, h.fitBase, h.fitBase + 1 + FIT_LEVELS);
+  h.i32.fill(-1, h.fitBase + 1 + FIT_LEVELS, h.fitBase + FIT_WORDS);
+}
+
+/** Lists free stretch [p, p + pages) (its neighbours are not free). */
+function insert(h: HeapCore, p: number, pages: number): void {
+  const side = h.side;
+  const i32 = h.i32;
+  const c = classOf(pages);
+  const at = h.fitBase + 1 + FIT_LEVELS + c;
+  const head = i32[at];
+  side[p << 2] = (p << 8) | FREE_KIND;
+  side[(p << 2) + 1] = pages;
+  side[(p << 2) + 2] = head;
+  side[(p << 2) + 3] = -1;
+  if (head >= 0) side[(head << 2) + 3] = p;
+  i32[at] = p;
+  const f = c >>> FIT_SUB_LOG2;
+  i32[h.fitBase + 1 + f] |= 1 << (c & (FIT_SUB - 1));
+  i32[h.fitBase] |= 1 << f;
+  if (pages > 1) side[(p + pages - 1) << 2] = (p << 8) | FREE_KIND;
+}
+
+/** Unlists the stretch starting at `p` and clears its records. @returns its length. */
+function remove(h: HeapCore, p: number): number {
+  const side = h.side;
+  const i32 = h.i32;
+  const pages = side[(p << 2) + 1];
+  const c = classOf(pages);
+  const next = side[(p << 2) + 2];
+  const prev = side[(p << 2) + 3];
+  if (prev >= 0) side[(prev << 2) + 2] = next;
+  else {
+    i32[h.fitBase + 1 + FIT_LEVELS + c] = next;
+    if (next < 0) {
+      const f = c >>> FIT_SUB_LOG2;
+      const bits = i32[h.fitBase + 1 + f] & ~(1 << (c & (FIT_SUB - 1)));
+      i32[h.fitBase + 1 + f] = bits;
+      if (bits === 0) i32[h.fitBase] &= ~(1 << f);
+    }
+  }
+  if (next >= 0) side[(next << 2) + 3] = prev;
+  side.fill(0, p << 2, (p << 2) + 4);
+  if (pages > 1) side[(p + pages - 1) << 2] = 0;
+  return pages;
+}
+
+/** True when a free stretch starts at page `p`. */
+function startsStretch(h: HeapCore, p: number): boolean {
+  const owner = h.side[p << 2];
+  return (owner & 255) === FREE_KIND && owner >>> 8 === p;
+}
+
+/** Pages of the free stretch starting at `p`, or 0 when none starts there. */
+export function stretchAt(h: HeapCore, p: number): number {
+  return p < h.pageCount && startsStretch(h, p) ? h.side[(p << 2) + 1] : 0;
+}
+
+/** Pages [p, p + pages) became free: lists them, merged with the free stretches on both sides. */
+export function releaseStretch(h: HeapCore, p: number, pages: number): void {
+  const side = h.side;
+  if (p > 0) {
+    const before = side[(p - 1) << 2];
+    if ((before & 255) === FREE_KIND) {
+      const start = before >>> 8;
+      pages += remove(h, start);
+      p = start;
+    }
+  }
+  const end = p + pages;
+  if (end < h.pageCount && startsStretch(h, end)) pages += remove(h, end);
+  insert(h, p, pages);
+}
+
+/** First page at or after relative page `p` whose address is a multiple of `alignPages` pages. */
+function alignedFrom(h: HeapCore, p: number, alignPages: number): number {
+  const absolute = h.firstPageNumber + p;
+  return Math.ceil(absolute / alignPages) * alignPages - h.firstPageNumber;
+}
+
+/**
+ * A free stretch that holds `pages` pages starting at a multiple of `alignPages` pages: the first
+ * of the smallest class sure to hold them (O(1)); failing that, a walk of the classes that may
+ * (only when memory is nearly out), so -1 means no stretch holds them.
+ * @returns the stretch's first page, or -1.
+ */
+export function fitStretch(h: HeapCore, pages: number, alignPages: number): number {
+  const i32 = h.i32;
+  const want = pages + alignPages - 1;
+  let c = classAtLeast(want);
+  let f = c >>> FIT_SUB_LOG2;
+  if (f < FIT_LEVELS) {
+    let bits = i32[h.fitBase + 1 + f] & (-1 << (c & (FIT_SUB - 1)));
+    if (bits === 0) {
+      const levels = f + 1 < 32 ? i32[h.fitBase] & (-1 << (f + 1)) : 0;
+      if (levels !== 0) {
+        f = 31 - Math.clz32(levels & -levels);
+        bits = i32[h.fitBase + 1 + f];
+      }
+    }
+    if (bits !== 0) {
+      c = (f << FIT_SUB_LOG2) | (31 - Math.clz32(bits & -bits));
+      return i32[h.fitBase + 1 + FIT_LEVELS + c];
+    }
+  }
+  for (let k = classOf(pages); k <= Math.min(c, FIT_LEVELS * FIT_SUB - 1); k++) {
+    for (let p = i32[h.fitBase + 1 + FIT_LEVELS + k]; p >= 0; p = h.side[(p << 2) + 2]) {
+      if (alignedFrom(h, p, alignPages) + pages <= p + h.side[(p << 2) + 1]) return p;
+    }
+  }
+  return -1;
+}
+
+/** The page where a run of `alignPages` alignment starts in the stretch `fitStretch` returned. */
+export function placeIn(h: HeapCore, stretch: number, alignPages: number): number {
+  return alignPages === 1 ? stretch : alignedFrom(h, stretch, alignPages);
+}
+
+/**
+ * Takes pages [p, p + pages) out of the free stretch starting at `stretch` (which holds them);
+ * what is left on either side stays listed.
+ */
+export function takeStretch(h: HeapCore, stretch: number, p: number, pages: number): void {
+  const length = remove(h, stretch);
+  if (p > stretch) insert(h, stretch, p - stretch);
+  const end = p + pages;
+  if (end < stretch + length) insert(h, end, stretch + length - end);
+}
+
+/**
+ * Every listed stretch, for `check`: calls `visit(first page, pages, class)` for each stretch in
+ * each class list, and returns the class lists' bitmaps as the index holds them.
+ */
+export function eachListed(
+  h: HeapCore,
+  visit: (p: number, pages: number, listedClass: number) => void,
+): void {
+  for (let c = 0; c < FIT_LEVELS * FIT_SUB; c++) {
+    let guard = 0;
+    for (let p = h.i32[h.fitBase + 1 + FIT_LEVELS + c]; p >= 0; p = h.side[(p << 2) + 2]) {
+      visit(p, h.side[(p << 2) + 1], c);
+      if (++guard > h.pageCount) throw new RangeError(`class ${c}'s list of free stretches loops`);
+    }
+  }
+}
+
+/** Whether the index's bitmaps say class `c` is non-empty. */
+export function classMarked(h: HeapCore, c: number): boolean {
+  const f = c >>> FIT_SUB_LOG2;
+  return (
+    ((h.i32[h.fitBase] >>> f) & 1) === 1 && ((h.i32[h.fitBase + 1 + f] >>> (c & (FIT_SUB - 1))) & 1) === 1
+  );
+}
+
+/** Number of classes. */
+export const FIT_CLASSES = FIT_LEVELS * FIT_SUB;
