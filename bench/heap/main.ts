@@ -1,10 +1,15 @@
 /**
- * `npm run bench:heap [-- --ops 5000000 --runs 5 --workload W3,mixed --peer ...]`: replays each
- * workload on every peer, each run in a fresh process (JS peers through run-one.ts, native malloc
- * through native/heap.c), and prints per workload the median ns per operation, the ratio to
- * native malloc and to ours, the bytes each allocator holds beyond what was requested per live
- * allocation, and our metadata per page. Peers too slow for millions of operations (their free
- * is linear) run a scaled-down count, printed in the table.
+ * `npm run bench:heap [-- --ops 5000000 --runs 5 --workload W3,mixed,efficiency --peer ...]`:
+ * replays each speed workload on every peer, each run in a fresh process (JS peers through
+ * run-one.ts, native malloc through native/heap.c), and prints per workload the median ns per
+ * operation, the ratio to native malloc and to ours, the bytes each allocator holds beyond what
+ * was requested per live allocation, and our metadata per page. Peers too slow for millions of
+ * operations (their free is linear) run a scaled-down count, printed in the table.
+ *
+ * The `efficiency` workload is talc's heap-efficiency benchmark (efficiency.ts): `--rounds`
+ * rounds per peer (ours, thi.ng, thi.ng-as-shipped), each in a fresh process, printed next to
+ * talc's published figures with where the arena went at the failure point
+ * (`npm run bench:heap -- --workload efficiency` runs it alone).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,26 +17,35 @@ import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DEFAULT_SEED } from "./efficiency.js";
+import { EFFICIENCY_PEERS, runEfficiency } from "./efficiency-report.js";
 import { buildNative, type NativeRun, runNative } from "./native/run.js";
 import { WORKLOADS, type WorkloadName } from "./workload.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const PEERS = ["ours", "ours-shared", "c", "thi.ng", "alloc"];
+const ALL_PEERS = [...new Set([...PEERS, ...EFFICIENCY_PEERS])];
+const ALL_WORKLOADS = [...WORKLOADS, "efficiency"];
 const { values: opt } = parseArgs({
   options: {
     ops: { type: "string", default: "5000000" },
     runs: { type: "string", default: "5" },
-    workload: { type: "string", default: WORKLOADS.join(",") },
-    peer: { type: "string", default: PEERS.join(",") },
+    workload: { type: "string", default: ALL_WORKLOADS.join(",") },
+    peer: { type: "string", default: ALL_PEERS.join(",") },
     "thing-ops": { type: "string", default: "100000" },
     "thing-runs": { type: "string", default: "1" },
+    rounds: { type: "string", default: "40" },
+    "thing-rounds": { type: "string", default: "40" },
+    seed: { type: "string", default: String(DEFAULT_SEED) },
+    "reuse-heap": { type: "boolean", default: false },
     out: { type: "string", default: "bench/heap/results/latest.json" },
     help: { type: "boolean", default: false },
   },
 });
 if (opt.help) {
   console.log(
-    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${WORKLOADS.join(",")}] [--peer ${PEERS.join(",")}] [--thing-ops N] [--thing-runs N] [--out FILE]`,
+    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${ALL_WORKLOADS.join(",")}] [--peer ${ALL_PEERS.join(",")}] [--thing-ops N] [--thing-runs N] [--rounds N] [--thing-rounds N] [--seed N] [--reuse-heap] [--out FILE]\n` +
+      "  efficiency: --rounds rounds per peer (--thing-rounds for the thi.ng peers), seeded by --seed; --reuse-heap keeps one allocator across rounds as talc does",
   );
   process.exit(0);
 }
@@ -39,12 +53,22 @@ const ops = Number(opt.ops);
 const runs = Number(opt.runs);
 const thingOps = Math.min(ops, Number(opt["thing-ops"]));
 const thingRuns = Math.min(runs, Number(opt["thing-runs"]));
-const workloads = opt.workload.split(",") as WorkloadName[];
-const peers = opt.peer.split(",");
-for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
-for (const p of peers) if (!PEERS.includes(p)) throw new Error(`unknown peer ${p} (${PEERS.join(", ")})`);
-for (const n of [ops, runs, thingOps, thingRuns])
+const requested = opt.workload.split(",");
+const requestedPeers = opt.peer.split(",");
+for (const w of requested) if (!ALL_WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
+for (const p of requestedPeers)
+  if (!ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p} (${ALL_PEERS.join(", ")})`);
+const workloads = requested.filter((w) => w !== "efficiency") as WorkloadName[];
+const efficiency = requested.includes("efficiency");
+// the speed workloads' peers; the efficiency peers are picked from the same --peer list
+const peers = workloads.length > 0 ? requestedPeers.filter((p) => PEERS.includes(p)) : [];
+const efficiencyPeers = efficiency ? requestedPeers.filter((p) => EFFICIENCY_PEERS.includes(p)) : [];
+const rounds = Number(opt.rounds);
+const thingRounds = Number(opt["thing-rounds"]);
+const seed = Number(opt.seed);
+for (const n of [ops, runs, thingOps, thingRuns, rounds, thingRounds])
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`bad count ${n}`);
+if (!Number.isSafeInteger(seed)) throw new Error(`bad seed ${opt.seed}`);
 
 interface Run extends NativeRun {
   metadataBytesPerPage?: number | null;
@@ -89,7 +113,17 @@ const active = peers.filter((p) => p !== "c" || cc !== null);
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, cc },
-  config: { ops, runs, thingOps, thingRuns, workloads, peers: active },
+  config: {
+    ops,
+    runs,
+    thingOps,
+    thingRuns,
+    workloads: requested,
+    peers: active,
+    ...(efficiency
+      ? { efficiency: { rounds, thingRounds, seed, reuseHeap: opt["reuse-heap"], peers: efficiencyPeers } }
+      : {}),
+  },
   notes,
   workloads: {},
 };
@@ -155,11 +189,20 @@ for (const w of workloads) {
     );
   }
 }
+if (efficiency) {
+  const e = await runEfficiency(
+    { root, peers: efficiencyPeers, rounds, thingRounds, seed, reuse: opt["reuse-heap"] },
+    notes,
+  );
+  (report.workloads as Record<string, unknown>).efficiency = e.summary;
+  if (e.failed) failed = true;
+}
 for (const n of notes) console.log(`note: ${n}`);
-console.log(
-  "overhead B/alloc: (bytes the allocator holds after the run - bytes requested) / live allocations;" +
-    " ours: slab and large pages + metadata, malloc: mallinfo2 arena + mmapped, thi.ng: used + free blocks, alloc: power-of-two blocks",
-);
+if (workloads.length > 0)
+  console.log(
+    "overhead B/alloc: (bytes the allocator holds after the run - bytes requested) / live allocations;" +
+      " ours: slab and large pages + metadata, malloc: mallinfo2 arena + mmapped, thi.ng: used + free blocks, alloc: power-of-two blocks",
+  );
 const out = resolve(root, opt.out);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

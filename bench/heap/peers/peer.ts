@@ -1,4 +1,5 @@
 /** What each peer module of the heap benchmark exports: a factory for its subject. */
+import type { EfficiencySubject, RoundResult } from "../efficiency.js";
 import type { HeapSubject } from "../workload.js";
 
 /** A peer's allocator over a pool of `poolBytes`, with what the report needs after the run. */
@@ -16,3 +17,19 @@ export interface Peer<H> {
 }
 
 export type CreatePeer = (poolBytes: number) => Peer<unknown>;
+
+/** A peer of the efficiency workload: its subject over an arena, and where the arena went. */
+export interface EfficiencyPeer<H> {
+  subject: EfficiencySubject<H>;
+  /** Where the arena went at the failure point of `round` (bytes unless named otherwise; the keys are the peer's own). */
+  breakdown(round: RoundResult): Record<string, number | string>;
+  /** The adapter's counters (e.g. reallocs it had to redo) since the last call, or null. */
+  counters(): Record<string, number> | null;
+  /**
+   * Frees `handles` (the round's live allocations), gives back cached empty memory when `trim`
+   * (ours: empty slabs), and verifies: null when the allocator is whole again, else what is wrong.
+   */
+  drain(handles: unknown[], trim: boolean): string | null;
+}
+
+export type CreateEfficiencyPeer = (arenaBytes: number) => EfficiencyPeer<unknown>;
