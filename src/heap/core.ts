@@ -32,8 +32,8 @@ import { clearIndex, FREE_KIND, fitStretch, placeIn, releaseStretch, takeStretch
 
 /** The page allocator's options for a large block: one object, so the call allocates none. */
 const LARGE_RUN = { exact: true, tag: TAG_LARGE } as const;
-/** The same for each slab class's tag, built once. */
-const SLAB_AT: { tag: number }[] = Array.from({ length: 256 }, (_, c) => ({ tag: TAG_SLAB + c }));
+/** The same for each slab class's tag, built once: a slab is a run of pages too. */
+const SLAB_RUN = Array.from({ length: 256 }, (_, c) => ({ exact: true, tag: TAG_SLAB + c }) as const);
 
 /** Sentinel of `locate`: the pointer is not a live allocation. */
 export const NOT_LIVE = -1;
@@ -71,7 +71,8 @@ export class HeapCore {
   readonly objects: Int32Array;
   readonly trailer: Int32Array;
   readonly bitmapWords: Int32Array;
-  readonly slabOrder: Int32Array;
+  readonly slabPages: Int32Array;
+  readonly slabAlign: Int32Array;
   readonly bySize: Uint8Array;
   readonly maxSmall: number;
   /** Set by `locate`: the slab (relative page) or large block page, and the object index. */
@@ -95,7 +96,8 @@ export class HeapCore {
     this.objects = c.objects;
     this.trailer = c.trailer;
     this.bitmapWords = c.bitmapWords;
-    this.slabOrder = c.slabOrder;
+    this.slabPages = c.slabPages;
+    this.slabAlign = c.slabAlign;
     this.bySize = c.bySize;
     this.maxSmall = c.maxSmall;
     if (fresh) {
@@ -205,8 +207,7 @@ export class HeapCore {
 
   /** Takes the pages of a new slab of class `cls`: @returns its first page (relative), or -1. */
   takeSlab(cls: number): number {
-    const pages = 1 << this.slabOrder[cls];
-    return this.takePages(pages, pages, SLAB_AT[cls]);
+    return this.takePages(this.slabPages[cls], this.slabAlign[cls], SLAB_RUN[cls]);
   }
 
   /** Gives `count` pages at relative page `page`, allocated at `address`, back. */

@@ -148,7 +148,8 @@ export class Heap {
     let cls = -1;
     if (size <= h.maxSmall && a <= h.maxSmall) {
       cls = h.bySize[(size + 7) >>> 3];
-      while (cls < h.classes.count && h.size[cls] % a !== 0) cls++;
+      // An object is aligned to `a` when its class is a multiple of `a` and its slab's base is.
+      while (cls < h.classes.count && (h.size[cls] % a !== 0 || a > h.slabAlign[cls] * h.pageSize)) cls++;
       if (cls === h.classes.count) cls = -1;
     }
     if (this.shared) lock(h.i32, this.lockIndex);

@@ -57,7 +57,7 @@ export function statsOf(h: HeapCore): HeapStats {
   for (let i = 0; i < c.count; i++) {
     classes.push({
       size: c.size[i],
-      slabBytes: h.pageSize * 2 ** c.slabOrder[i],
+      slabBytes: h.pageSize * c.slabPages[i],
       objectsPerSlab: c.objects[i],
       slabs: 0,
       liveObjects: 0,
@@ -148,7 +148,9 @@ export function checkHeap(h: HeapCore): void {
     }
     const cls = b.tag - TAG_SLAB;
     if (cls < 0 || cls >= count) corrupt(`${at}: tag ${b.tag} is neither large nor a slab class`);
-    if (b.exact || b.order !== h.slabOrder[cls]) corrupt(`${at}: slab of class ${cls} has order ${b.order}`);
+    if (span !== h.slabPages[cls] || (h.firstPage / h.pageSize + page) % h.slabAlign[cls] !== 0) {
+      corrupt(`${at}: slab of class ${cls} has ${span} pages, or is misaligned`);
+    }
     head[page] = 2;
     for (let p = page; p < page + span; p++) {
       if (side[p << 2] !== ((page << 8) | (cls + 1))) corrupt(`${at}: page ${p} does not point at its slab`);

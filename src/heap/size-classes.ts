@@ -3,27 +3,39 @@
  * handle derives the same table from the header's pageSize, minAlign and maxOrder).
  *
  * Classes, with m = minAlign (8..128): m, 2m, .., 8m (spacing m), then four classes per doubling
- * (spacing a quarter of the power of two below them) up to MAX_SMALL = 2048 bytes. For m = 16:
- * 16 32 48 64 80 96 112 128 | 160 192 224 256 | 320 .. 512 | 640 .. 1024 | 1280 1536 1792 2048.
+ * (spacing a quarter of the power of two below them) up to 2048 bytes, then SUB_MID per doubling
+ * up to MAX_SMALL = 8 KiB (the mid classes). For m = 16:
+ * 16 32 48 64 80 96 112 128 | 160 192 224 256 | 320 .. 512 | 640 .. 1024 | 1280 1536 1792 2048 |
+ * 2304 2560 .. 4096 | 4608 .. 8192.
+ * Mid classes exist because a request just above 2 KiB would otherwise take whole pages: a
+ * 2.1 KiB request a 4 KiB page, almost half of it lost. Class spacing bounds that loss at 1/8.
  * Every class is a multiple of m. What a request loses to rounding (its "slack", class size -
  * requested size) is kept per object in 16 bits: an aligned request may take a class well above
  * its size (malloc(1, 2048) takes the 2048-byte class), so one byte would not always do.
  *
- * A slab of class c is one page block of order slabOrder[c], naturally aligned, holding
- * objects[c] objects at `base + i * size[c]`, then its trailer at `base + trailer[c]`:
+ * A slab of class c up to 2048 bytes is one page block of slabPages[c] = 2^k pages, naturally
+ * aligned (slabAlign[c] = slabPages[c]); a mid-class slab is a run of whatever page count fits
+ * its objects best, aligned to a page (slabAlign 1). Each holds objects[c] objects at
+ * `base + i * size[c]`, then its trailer at `base + trailer[c]`:
  *
  *   trailer + 0               Int32  hint: no word below this one has a free bit
  *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
  *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object
  *
- * Because the slab is aligned to its own size and objects start at its base, an object whose
- * class is a multiple of a power of two `a` (a <= slab size) is aligned to `a`.
+ * Because objects start at the slab's base, an object whose class is a multiple of a power of two
+ * `a` is aligned to `a` when the slab's base is: `a <= slabAlign * pageSize`.
  */
 
-/** Largest request (bytes) served from slabs; larger ones take whole page blocks. */
-export const MAX_SMALL = 2048;
+/** Largest request (bytes) served from slabs; larger ones take runs of pages. */
+export const MAX_SMALL = 8192;
+/** Largest class of the four-per-doubling part; above it, the mid classes. */
+const MID_START = 2048;
+/** Mid classes per doubling. */
+const SUB_MID = 8;
 /** A slab is sized to hold about this many objects (at least one page). */
 const TARGET_OBJECTS = 32;
+/** A mid-class slab holds about this many objects: fewer, so a class's last slab holds less idle memory. */
+const MID_OBJECTS = 2;
 
 /** The class table of one heap geometry. Arrays are indexed by class. */
 export interface SizeClasses {
@@ -33,8 +45,10 @@ export interface SizeClasses {
   readonly size: Int32Array;
   /** 1 / size, for the division in free (checked by multiplying back). */
   readonly recip: Float64Array;
-  /** Page-block order of a slab. */
-  readonly slabOrder: Int32Array;
+  /** Pages of a slab. */
+  readonly slabPages: Int32Array;
+  /** Alignment of a slab's first page, in pages (a power of two). */
+  readonly slabAlign: Int32Array;
   /** Objects per slab. */
   readonly objects: Int32Array;
   /** Byte offset of the trailer in the slab (a multiple of 4). */
@@ -56,10 +70,46 @@ function trailerBytes(n: number): number {
 export function classSizes(minAlign: number): number[] {
   const sizes: number[] = [];
   for (let k = 1; k <= 8; k++) sizes.push(k * minAlign);
-  for (let base = 8 * minAlign; base < MAX_SMALL; base *= 2) {
+  for (let base = 8 * minAlign; base < MID_START; base *= 2) {
     for (let j = 1; j <= 4; j++) sizes.push(base + (base / 4) * j);
   }
+  for (let base = MID_START; base < MAX_SMALL; base *= 2) {
+    for (let j = 1; j <= SUB_MID; j++) sizes.push(base + (base / SUB_MID) * j);
+  }
   return sizes.filter((s) => s <= MAX_SMALL);
+}
+
+/** Objects of `size` bytes that fit with their trailer in `bytes`. */
+function objectsIn(bytes: number, size: number): number {
+  let n = Math.floor(bytes / size);
+  while (n > 0 && n * size > bytes - trailerBytes(n)) n--;
+  return n;
+}
+
+/** A slab of a class up to MID_START: the smallest power-of-two block that holds TARGET_OBJECTS. */
+function blockSlab(size: number, pageSize: number, maxOrder: number): number {
+  let order = 0;
+  while (order < maxOrder && pageSize * 2 ** order < size * TARGET_OBJECTS) order++;
+  return 2 ** order;
+}
+
+/**
+ * A slab of a mid class: the page count, holding MID_OBJECTS to 2 * MID_OBJECTS objects, that
+ * leaves the smallest share of its bytes unused.
+ */
+function runSlab(size: number, pageSize: number, maxPages: number): number {
+  let best = 0;
+  let bestUnused = Number.POSITIVE_INFINITY;
+  const first = Math.ceil((size * MID_OBJECTS) / pageSize);
+  for (let pages = first; pages <= Math.min(maxPages, first * 2); pages++) {
+    const n = objectsIn(pages * pageSize, size);
+    const unused = 1 - (n * size) / (pages * pageSize);
+    if (n >= 2 && unused < bestUnused - 1e-9) {
+      best = pages;
+      bestUnused = unused;
+    }
+  }
+  return best;
 }
 
 /**
@@ -67,15 +117,13 @@ export function classSizes(minAlign: number): number[] {
  * Classes whose slab would exceed that block, or hold fewer than 2 objects, are dropped.
  */
 export function sizeClasses(pageSize: number, minAlign: number, maxOrder: number): SizeClasses {
-  const rows: { size: number; order: number; n: number; trailer: number }[] = [];
+  const rows: { size: number; pages: number; align: number; n: number; trailer: number }[] = [];
   for (const size of classSizes(minAlign)) {
-    let order = 0;
-    while (order < maxOrder && pageSize * 2 ** order < size * TARGET_OBJECTS) order++;
-    const slab = pageSize * 2 ** order;
-    let n = Math.floor(slab / size);
-    while (n > 0 && n * size > slab - trailerBytes(n)) n--;
+    const mid = size > MID_START;
+    const pages = mid ? runSlab(size, pageSize, 2 ** maxOrder) : blockSlab(size, pageSize, maxOrder);
+    const n = pages === 0 ? 0 : objectsIn(pages * pageSize, size);
     if (n < 2) break;
-    rows.push({ size, order, n, trailer: slab - trailerBytes(n) });
+    rows.push({ size, pages, align: mid ? 1 : pages, n, trailer: pages * pageSize - trailerBytes(n) });
   }
   const count = rows.length;
   const maxSmall = count === 0 ? 0 : rows[count - 1].size;
@@ -89,7 +137,8 @@ export function sizeClasses(pageSize: number, minAlign: number, maxOrder: number
     count,
     size: Int32Array.from(rows, (r) => r.size),
     recip: Float64Array.from(rows, (r) => 1 / r.size),
-    slabOrder: Int32Array.from(rows, (r) => r.order),
+    slabPages: Int32Array.from(rows, (r) => r.pages),
+    slabAlign: Int32Array.from(rows, (r) => r.align),
     objects: Int32Array.from(rows, (r) => r.n),
     trailer: Int32Array.from(rows, (r) => r.trailer),
     bitmapWords: Int32Array.from(rows, (r) => Math.ceil(r.n / 32)),

@@ -114,7 +114,7 @@ function newSlab(h: HeapCore, cls: number): number {
   const address = h.firstPage + slab * h.pageSize;
   const side = h.side;
   const owner = (slab << 8) | (cls + 1);
-  const pages = 1 << h.slabOrder[cls];
+  const pages = h.slabPages[cls];
   for (let p = 0; p < pages; p++) side[(slab + p) << 2] = owner;
   const s = slab << 2;
   const n = h.objects[cls];
@@ -156,7 +156,7 @@ function unlink(h: HeapCore, cls: number, slab: number): void {
 
 /** Gives an unlisted slab's pages back to the page allocator and clears its side records. */
 function dropSlab(h: HeapCore, cls: number, slab: number): void {
-  const pages = 1 << h.slabOrder[cls];
+  const pages = h.slabPages[cls];
   h.side.fill(0, slab << 2, (slab + pages) << 2);
   h.releasePages(h.firstPage + slab * h.pageSize, slab, pages);
 }
