@@ -92,7 +92,10 @@ function remove(h: HeapCore, p: number): number {
     }
   }
   if (next >= 0) side[(next << 2) + 3] = prev;
-  side.fill(0, p << 2, (p << 2) + 4);
+  side[p << 2] = 0;
+  side[(p << 2) + 1] = 0;
+  side[(p << 2) + 2] = 0;
+  side[(p << 2) + 3] = 0;
   if (pages > 1) side[(p + pages - 1) << 2] = 0;
   return pages;
 }

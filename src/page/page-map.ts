@@ -258,16 +258,35 @@ export class PageMap {
    */
   releasePages(slot: number, count: number): void {
     const s = this.sectionOrder;
-    let page = this.sectionNumber[slot >>> s] * pow2(s) + (slot & ((1 << s) - 1)); // address / pageSize
-    for (let left = count; left > 0; ) {
-      let k = 0;
-      while (k < this.maxOrder && pow2(k + 1) <= left && page % pow2(k + 1) === 0) k++;
+    const inSection = (1 << s) - 1;
+    while (count > 0) {
+      // The largest aligned block at `slot` that fits: aligned as far as the slot's offset in its
+      // section says, or, at a section's start, as far as the section's number says.
+      const offset = slot & inSection;
+      const section = this.sectionLowBits[slot >>> s];
+      let k = offset !== 0 ? ctz32(offset) : section !== 0 ? s + ctz32(section) : 31;
+      const fits = 31 - Math.clz32(count); // count < 2^32
+      if (k > fits) k = fits;
+      if (k > this.maxOrder) k = this.maxOrder;
       this.release(slot, k);
       const pages = pow2(k);
       slot += pages;
-      page += pages;
-      left -= pages;
+      count -= pages;
     }
+  }
+
+  /**
+   * The slot of the page right after the `pages` pages from `slot` (contiguous in memory), or -1
+   * when that page has no metadata or is not adjacent in memory (the next present section is not
+   * the next section).
+   */
+  slotAfter(slot: number, pages: number): number {
+    const after = slot + pages;
+    if (after >= this.slots) return -1;
+    const s = this.sectionOrder;
+    const last = (after - 1) >>> s;
+    const next = after >>> s;
+    return next === last || this.sectionNumber[next] === this.sectionNumber[last] + 1 ? after : -1;
   }
 
   /** Marks `slot` as a free block of `order` and puts it at the head of that order's list. */

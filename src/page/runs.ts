@@ -5,8 +5,8 @@
  * Both rely on one fact of eager merging: the page after the end of any allocation is the first
  * page of a block (a block containing it and starting earlier would contain the allocation's last
  * page too). So the free memory after a page is a chain of free blocks, each starting where the
- * one before ends, and it is walked block by block, not page by page. Addresses are bytes; the
- * walks go through `slotOf`, which also answers whether the memory continues (sections).
+ * one before ends, and it is walked block by block, not page by page. The walks go by slot: the
+ * pages of contiguous memory are consecutive slots, and `slotAfter` says where memory stops.
  *
  * Costs. `growRun` is O(blocks it claims + maxOrder). `findRun` runs only when no single free
  * block can hold the run: it looks at every free block once, skips those that are not the first
@@ -15,50 +15,42 @@
  */
 import type { ConstrainedTarget } from "./constrained.js";
 import { pow2 } from "./order.js";
-import { FREE, ORDER_MASK } from "./page-map.js";
+import { FREE, ORDER_MASK, type PageMap } from "./page-map.js";
 
-/** Free pages in the chain of free blocks starting at `address` (bytes), counted until `enough`. */
-function freePagesFrom(a: ConstrainedTarget, address: number, enough: number): number {
-  const map = a.map;
+/** Free pages in the chain of free blocks starting at slot `slot`, counted until `enough`. */
+function freePagesFrom(map: PageMap, slot: number, enough: number): number {
   let pages = 0;
-  while (pages < enough) {
-    const slot = a.slotOf(address);
-    if (slot < 0) break;
+  while (pages < enough && slot >= 0) {
     const state = map.state[slot];
     if ((state & FREE) === 0) break; // allocated, or not managed
     const n = pow2(state & ORDER_MASK);
     pages += n;
-    address += n * a.pageSize;
+    slot = map.slotAfter(slot, n);
   }
   return pages;
 }
 
 /**
- * Takes the free pages [from, from + count pages) out of the free set. `first` is the start of
+ * Takes the free pages [from, from + count) (slots) out of the free set. `first` is the slot of
  * a free block at or before `from` whose chain of free blocks covers the range. The blocks that
  * overlap the range are unlinked; their parts outside it go back as maximal aligned blocks.
- * @returns the slot of `from`, whose state the caller sets.
  */
-function claimFree(a: ConstrainedTarget, first: number, from: number, count: number): number {
-  const map = a.map;
-  const end = from + count * a.pageSize;
-  let address = first;
+function claimFree(map: PageMap, first: number, from: number, count: number): void {
+  const end = from + count;
+  let slot = first;
   let headStart = -1;
-  while (address < end) {
-    const slot = a.slotOf(address);
+  while (slot < end) {
     const k = map.state[slot] & ORDER_MASK;
-    const next = address + pow2(k) * a.pageSize;
+    const next = slot + pow2(k); // contiguous: the caller walked this chain
     if (next > from) {
-      if (headStart < 0) headStart = address;
+      if (headStart < 0) headStart = slot;
       map.unlink(slot, k);
       map.state[slot] = 0;
     }
-    address = next;
+    slot = next;
   }
-  const fromSlot = a.slotOf(from);
-  if (headStart < from) map.releasePages(a.slotOf(headStart), (from - headStart) / a.pageSize);
-  if (address > end) map.releasePages(a.slotOf(end), (address - end) / a.pageSize);
-  return fromSlot;
+  if (headStart < from) map.releasePages(headStart, from - headStart);
+  if (slot > end) map.releasePages(end, slot - end);
 }
 
 /**
@@ -66,11 +58,12 @@ function claimFree(a: ConstrainedTarget, first: number, from: number, count: num
  * it are free; it becomes (or stays) a run. @returns false, changing nothing, when they are not.
  */
 export function growRun(a: ConstrainedTarget, slot: number, old: number, count: number): boolean {
-  const from = a.addressOf(slot) + old * a.pageSize;
+  const map = a.map;
+  const from = map.slotAfter(slot, old);
   const need = count - old;
-  if (freePagesFrom(a, from, need) < need) return false;
-  claimFree(a, from, from, need);
-  a.map.setRun(slot, count);
+  if (from < 0 || freePagesFrom(map, from, need) < need) return false;
+  claimFree(map, from, from, need);
+  map.setRun(slot, count);
   return true;
 }
 
@@ -90,9 +83,10 @@ export function takeRunAt(a: ConstrainedTarget, address: number, count: number):
     const state = map.state[slot];
     if (state === 0) continue;
     if ((state & FREE) === 0 || head + pow2(state & ORDER_MASK) * a.pageSize <= address) return -1;
-    const need = (address - head) / a.pageSize + count;
-    if (freePagesFrom(a, head, need) < need) return -1;
-    return claimFree(a, head, address, count);
+    const skip = (address - head) / a.pageSize;
+    if (freePagesFrom(map, slot, skip + count) < skip + count) return -1;
+    claimFree(map, slot, slot + skip, count);
+    return slot + skip;
   }
   return -1;
 }
@@ -123,8 +117,9 @@ export function findRun(a: ConstrainedTarget, count: number, alignPages: number,
       const start = Math.ceil(page / alignPages) * alignPages;
       const need = start - page + count;
       if ((start + count) * a.pageSize > limit) continue;
-      if (freePagesFrom(a, address, need) >= need) {
-        return claimFree(a, address, start * a.pageSize, count);
+      if (freePagesFrom(map, slot, need) >= need) {
+        claimFree(map, slot, slot + (start - page), count);
+        return slot + (start - page);
       }
     }
   }
