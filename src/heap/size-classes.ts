@@ -13,10 +13,10 @@
  * requested size) is kept per object in 16 bits: an aligned request may take a class well above
  * its size (malloc(1, 2048) takes the 2048-byte class), so one byte would not always do.
  *
- * A slab of class c up to 2048 bytes is one page block of slabPages[c] = 2^k pages, naturally
- * aligned (slabAlign[c] = slabPages[c]); a mid-class slab is a run of whatever page count fits
- * its objects best, aligned to a page (slabAlign 1). Each holds objects[c] objects at
- * `base + i * size[c]`, then its trailer at `base + trailer[c]`:
+ * A slab of class c up to 2048 bytes is a run of slabPages[c] = 2^k pages; a mid-class slab, a
+ * run of whatever page count fits its objects best. Its first page is aligned to slabAlign[c]
+ * pages: the largest power of two dividing the class, in pages (1 for pages of 2 KiB and more).
+ * Each holds objects[c] objects at `base + i * size[c]`, then its trailer at `base + trailer[c]`:
  *
  *   trailer + 0               Int32  hint: no word below this one has a free bit
  *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
@@ -123,7 +123,10 @@ export function sizeClasses(pageSize: number, minAlign: number, maxOrder: number
     const pages = mid ? runSlab(size, pageSize, 2 ** maxOrder) : blockSlab(size, pageSize, maxOrder);
     const n = pages === 0 ? 0 : objectsIn(pages * pageSize, size);
     if (n < 2) break;
-    rows.push({ size, pages, align: mid ? 1 : pages, n, trailer: pages * pageSize - trailerBytes(n) });
+    // A slab's base needs no more alignment than its objects can use: the largest power of two
+    // dividing the class (so slabs of 4 KiB pages are placed at any page).
+    const align = Math.max(1, (size & -size) / pageSize);
+    rows.push({ size, pages, align, n, trailer: pages * pageSize - trailerBytes(n) });
   }
   const count = rows.length;
   const maxSmall = count === 0 ? 0 : rows[count - 1].size;
