@@ -50,8 +50,8 @@ describe("allocPages with exact", () => {
     expect(a.allocPages(3, { exact: true, limit: 2 * PAGE })).toBeNull(); // cannot end by page 2
     const low = a.allocPages(3, { exact: true, limit: 3 * PAGE })!;
     expect(low).toBe(0);
-    expect(a.allocPages(3, { exact: true, align: 8 * PAGE, limit: 10 * PAGE })).toBe(8 * PAGE);
-    expect(a.allocPages(3, { exact: true, align: 8 * PAGE, limit: 10 * PAGE })).toBeNull();
+    expect(a.allocPages(3, { exact: true, align: 8 * PAGE, limit: 11 * PAGE })).toBe(8 * PAGE);
+    expect(a.allocPages(3, { exact: true, align: 8 * PAGE, limit: 11 * PAGE })).toBeNull();
     const aligned = a.allocPages(3, { exact: true, align: 16 * PAGE })!;
     expect(aligned).toBe(16 * PAGE);
     a.check();
