@@ -1,12 +1,18 @@
 /**
- * `npm run bench:concurrent`: the concurrent allocator's throughput table (see run.ts).
+ * `npm run bench:concurrent`: the concurrent allocator's throughput table (see run.ts), then its
+ * placement table (placement.ts: one thread, ConcurrentBuddy beside BuddyAllocator on the same
+ * seeded stream, at 50% and 85% live).
  * Usage: tsx bench/concurrent/main.ts [--workers 1,2,4] [--ops N] [--runs R] [--size-mib M]
  *   [--page-size B] [--max-order K] [--live L] [--max-request-order K]
  *   [--kinds packed,node,heap,locked,page] [--json]
+ *   [--placement-only] [--no-placement] [--placement-ops N] [--placement-seed S]
+ *   [--placement-variant packed|node]
  * Default worker counts: 1, 2, then doubling up to the machine's available parallelism.
+ * `--placement-only` skips the throughput rounds (a few seconds in all).
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { comparePlacement, type PlacementPair, placementTable } from "./placement.js";
 import { type ConcurrentBenchOptions, KINDS, runConcurrentBench, table } from "./run.js";
 import type { Kind } from "./worker.js";
 
@@ -22,6 +28,11 @@ const { values } = parseArgs({
     "max-request-order": { type: "string", default: "4" },
     kinds: { type: "string" },
     json: { type: "boolean", default: false },
+    "placement-only": { type: "boolean", default: false },
+    "no-placement": { type: "boolean", default: false },
+    "placement-ops": { type: "string", default: "200000" },
+    "placement-seed": { type: "string", default: "625341585" },
+    "placement-variant": { type: "string", default: "packed" },
   },
 });
 
@@ -60,14 +71,34 @@ const options: ConcurrentBenchOptions = {
   log: values.json ? undefined : (line) => console.error(line),
 };
 
-const results = await runConcurrentBench(options);
+const variant = values["placement-variant"];
+if (variant !== "packed" && variant !== "node") {
+  throw new Error(`--placement-variant takes packed or node, got ${variant}`);
+}
+const placement = {
+  ops: positive("placement-ops", values["placement-ops"]!),
+  seed: positive("placement-seed", values["placement-seed"]!),
+  variant: variant as "packed" | "node",
+};
+
+const results = values["placement-only"] ? [] : await runConcurrentBench(options);
+const pairs: PlacementPair[] = values["no-placement"] ? [] : comparePlacement([0.5, 0.85], placement);
 if (values.json) {
-  console.log(JSON.stringify({ options: { ...options, log: undefined }, results }, null, 2));
-} else {
   console.log(
-    `\n${options.size / 2 ** 20} MiB in ${options.pageSize}-byte pages, maxOrder ${options.maxOrder}; ` +
-      `${options.ops} ops per worker, at most ${options.live} live blocks each, orders 0..${options.maxRequestOrder}; ` +
-      `median of ${options.runs} runs; ${availableParallelism()} CPUs\n`,
+    JSON.stringify(
+      { options: { ...options, log: undefined }, results, placement: { ...placement, pairs } },
+      null,
+      2,
+    ),
   );
-  console.log(table(results));
+} else {
+  if (!values["placement-only"]) {
+    console.log(
+      `\n${options.size / 2 ** 20} MiB in ${options.pageSize}-byte pages, maxOrder ${options.maxOrder}; ` +
+        `${options.ops} ops per worker, at most ${options.live} live blocks each, orders 0..${options.maxRequestOrder}; ` +
+        `median of ${options.runs} runs; ${availableParallelism()} CPUs\n`,
+    );
+    console.log(table(results));
+  }
+  if (pairs.length > 0) console.log(`\n${placementTable(pairs, placement)}`);
 }

@@ -2,13 +2,16 @@
  * ConcurrentBuddy: a lock-free buddy allocator (NBBS) whose whole state lives in one
  * SharedArrayBuffer, so every worker of a program can allocate and free from the same memory at
  * once. Each thread opens its own handle (`create` in one thread, `attach` in the others); a
- * handle keeps only derived constants and its private search cursors.
+ * handle keeps only derived constants and its private placement state (search cursors, hints).
  *
- * Search. allocOrder(k) scans the blocks of order k from this handle's cursor (initially a point
- * spread by the thread id, so threads start far apart: the paper's per-CPU hint), claiming the
- * first free one (the tree variant's scan, see tree.ts). The cursor then stays on the block
- * found, and a free near it moves it to the freed block, so a thread keeps reusing a compact,
- * cache-warm part of the tree of its own.
+ * Placement (placement.ts). allocOrder(k) takes, like the page allocator, a free block of the
+ * smallest order >= k whose buddy is occupied, splitting it: from this handle's private hints
+ * (blocks it freed or split off), checked against the tree and claimed; else from the blocks free
+ * as a whole in its region, gathered from the tree; else by the tree variant's scan of order k
+ * from this handle's cursor (initially a point spread by the thread id, so threads start far
+ * apart: the paper's per-CPU hint), which takes the first free block (tree.ts). Small blocks thus
+ * fill blocks already split and large free blocks stay whole, while each thread keeps to blocks
+ * of its own.
  *
  * No spurious null. A scan can miss free memory: a block freed behind the scan position, or
  * buddies whose merge finishes after the scan looked at their parent. So a failed scan is not
@@ -44,12 +47,10 @@ import {
   TREE_WORD,
   writeHeader,
 } from "./layout.js";
+import { Placement } from "./placement.js";
 import type { Tree } from "./tree.js";
 import type { ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
 import { makeTree, VARIANTS, type Variant, wordCount } from "./variants.js";
-
-/** A free this close (in pages) to a handle's cursor of that order moves the cursor to it. */
-const NEAR_PAGES = 4096;
 
 /** Spreads thread ids over [0, 1): the fractional parts of t * golden ratio stay far apart. */
 const GOLDEN = 0.6180339887498949;
@@ -80,6 +81,8 @@ export class ConcurrentBuddy implements TreeView {
   private readonly counterWord: number;
   /** Where the next scan of each order starts (a block index). */
   private readonly cursor: Int32Array;
+  /** Where this handle places blocks: its hints and region (placement.ts). */
+  private readonly placement: Placement;
 
   private constructor(buffer: SharedArrayBuffer, g: Geometry, threadId: number | undefined) {
     this.buffer = buffer;
@@ -100,6 +103,7 @@ export class ConcurrentBuddy implements TreeView {
     this.cursor = new Int32Array(g.maxOrder + 1);
     const spread = (threadId * GOLDEN) % 1;
     for (let k = 0; k <= g.maxOrder; k++) this.cursor[k] = Math.floor(spread * Math.floor(g.pages / 2 ** k));
+    this.placement = new Placement(this.tree, g.maxOrder, g.pages, this.cursor[0]);
   }
 
   /**
@@ -189,10 +193,9 @@ export class ConcurrentBuddy implements TreeView {
         `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
       );
     }
-    let b = this.tree.scan(order, this.cursor[order], false);
-    if (b < 0) b = this.certifiedScan(order);
+    let b = this.placement.take(order);
+    if (b < 0) b = this.search(order);
     if (b < 0) return null;
-    this.cursor[order] = b;
     const page = b << order;
     // A plain store: the block is ours, and whoever frees it got the address from this thread
     // through some synchronization (a message, an Atomics store/load), which orders this store
@@ -213,12 +216,9 @@ export class ConcurrentBuddy implements TreeView {
     if (entry === 0) this.reject(address);
     const order = entry - 1;
     const b = page >>> order;
-    this.tree.release(order, b);
+    const m = this.tree.release(order, b);
     Atomics.add(this.counters, this.counterWord, 1);
-    // A block freed near where this handle allocates is where its next search of that order
-    // starts: the thread keeps reusing a compact, cache-warm part of the tree.
-    const distance = (b - this.cursor[order]) << order;
-    if (distance < NEAR_PAGES && distance > -NEAR_PAGES) this.cursor[order] = b;
+    this.placement.freed(order, b, m);
   }
 
   /**
@@ -246,6 +246,23 @@ export class ConcurrentBuddy implements TreeView {
    */
   check(): void {
     checkTree(this);
+  }
+
+  /**
+   * When no hint fits: the blocks free as a whole in this handle's region become hints and the
+   * smallest fitting is taken; if none fits, the tree scan from this handle's cursor (certified
+   * when it fails) takes the first free block of order k (placement.ts).
+   * @returns the claimed block's index, or -1 when no block of order k was free.
+   */
+  private search(k: number): number {
+    let b = this.placement.takeNearby(k);
+    if (b >= 0) return b;
+    b = this.tree.scan(k, this.cursor[k], false);
+    if (b < 0) b = this.certifiedScan(k);
+    if (b < 0) return -1;
+    this.cursor[k] = b;
+    this.placement.scanned(k, b, this.tree.spanOf(k, b, false));
+    return b;
   }
 
   /** Full scans bracketed by the release counters, until one finds a block or nothing was released. */

@@ -63,9 +63,13 @@
  *
  * Scan: the nodes of an order are contiguous; a node reading 0 is claimed; a claim failing at an
  * OCC ancestor skips that ancestor's subtree.
+ *
+ * Placement reads (placement.ts), plain loads that change nothing: a block is free as a whole
+ * when its node is 0, its parent is not OCC and shows the other side occupied (spanOf); a node is
+ * used in part when it carries OCC_L or OCC_R without OCC (stateOf).
  */
 
-import { blocksPerOrder, CLAIMED, type Tree, type TreeShape } from "./tree.js";
+import { blocksPerOrder, CLAIMED, FREE, FULL, PART, type Tree, type TreeShape } from "./tree.js";
 
 /** The block is allocated as a whole. */
 export const OCC = 1;
@@ -168,8 +172,31 @@ export class NodeTree implements Tree {
     return CLAIMED;
   }
 
-  release(k: number, b: number): void {
-    this.releaseBlock(k, b);
+  release(k: number, b: number): number {
+    return this.releaseBlock(k, b);
+  }
+
+  spanOf(k: number, b: number, free: boolean): number {
+    const tree = this.words;
+    const off = this.off;
+    // Plain reads: the answer is a placement hint, and a claim decides.
+    if (free && (tree[off[k] + b] & STATE) !== 0) return -1;
+    let i = b;
+    for (let j = k; j < this.maxOrder; j++) {
+      // OCC: the parent is allocated whole, and the block inside it (where nodes read 0). The
+      // parent's other side bit: the buddy holds something.
+      const parent = tree[off[j + 1] + (i >> 1)];
+      if ((parent & OCC) !== 0) return -1;
+      if ((parent & (OCC_L << ((i & 1) ^ 1))) !== 0) return j;
+      i >>= 1;
+    }
+    return this.maxOrder;
+  }
+
+  stateOf(k: number, b: number): number {
+    const v = this.words[this.off[k] + b];
+    if ((v & STATE) === 0) return FREE;
+    return (v & OCC) !== 0 ? FULL : PART;
   }
 
   isEmpty(k: number, b: number): boolean {
@@ -188,8 +215,10 @@ export class NodeTree implements Tree {
    * then climbs while the node below was left empty: marks COAL_side in the parent and clears
    * OCC_side|COAL_side there while the mark is still set and the child still 0 (see the top of
    * this file).
+   * @returns the order of the free block this release left around block (k, b): where it stopped
+   *   merging (the parent's other side was occupied, or another thread had taken the next step).
    */
-  private releaseBlock(k: number, b: number): void {
+  private releaseBlock(k: number, b: number): number {
     const tree = this.words;
     const off = this.off;
     const n = off[k] + b;
@@ -215,7 +244,7 @@ export class NodeTree implements Tree {
       // stay forever, and break that block's release).
       let old = Atomics.load(tree, p);
       for (;;) {
-        if ((old & OCC) !== 0 || (old & occ) === 0) return;
+        if ((old & OCC) !== 0 || (old & occ) === 0) return j;
         if ((old & coal) !== 0) break;
         const seen = Atomics.compareExchange(tree, p, old, old | coal);
         if (seen === old) break;
@@ -225,15 +254,16 @@ export class NodeTree implements Tree {
       let now = 0;
       for (;;) {
         // A claim through this node cleared the mark: the child's subtree is occupied again.
-        if ((old & coal) === 0) return;
+        if ((old & coal) === 0) return j;
         // The child must still be empty (a retry may see a later release's mark).
-        if ((Atomics.load(tree, child) & STATE) !== 0) return;
+        if ((Atomics.load(tree, child) & STATE) !== 0) return j;
         now = old & clear;
         const seen = Atomics.compareExchange(tree, p, old, now);
         if (seen === old) break;
         old = seen;
       }
-      if ((now & (OCC_L << (side ^ 1))) !== 0) return;
+      if ((now & (OCC_L << (side ^ 1))) !== 0) return j;
     }
+    return this.maxOrder;
   }
 }

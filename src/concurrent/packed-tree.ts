@@ -28,9 +28,14 @@
  * consumed (a claim slipped in after the check) stay, always beside an OCC_side bit (COAL
  * implies OCC); the next claim or release through that leaf clears them, and they never hide a
  * free block. NodeTree explains why the mark, the emptiness check and the tag are each needed.
+ *
+ * Placement reads (placement.ts), plain loads that change nothing: inside a word a block is free
+ * as a whole when its bits are clear and its buddy's are not; a bunch root, when the leaf field
+ * above shows the other side occupied and not OCC (spanOf). A one-bit node is full when its
+ * whole subtree in the word is set, a leaf field when its OCC bit is (stateOf).
  */
 import { ANCHOR, bumped, F_COAL_L, F_OCC_L, PackedLayout, UPPER_STATE } from "./packed-layout.js";
-import { blocksPerOrder, CLAIMED, type Tree, type TreeShape } from "./tree.js";
+import { blocksPerOrder, CLAIMED, FREE, FULL, PART, type Tree, type TreeShape } from "./tree.js";
 
 /** Several tree levels per Int32 word (see the top of this file). */
 export class PackedTree implements Tree {
@@ -178,8 +183,53 @@ export class PackedTree implements Tree {
     return CLAIMED;
   }
 
-  release(k: number, b: number): void {
-    this.releaseBlock(k, b);
+  release(k: number, b: number): number {
+    return this.releaseBlock(k, b);
+  }
+
+  spanOf(k: number, b: number, free: boolean): number {
+    const words = this.words;
+    let t = this.tierOf[k];
+    const d = this.depthOf[k];
+    let tb = t << 5;
+    let pos = (1 << d) | (b & ((1 << d) - 1));
+    // Plain reads: the answer is a placement hint, and a claim decides.
+    let v = words[this.woff[t] + (b >>> d)];
+    if (free && (v & this.avail[tb | pos]) !== 0) return -1;
+    let order = k;
+    let x = b;
+    for (;;) {
+      // Inside the word: a buddy's bits are set when it holds anything or an ancestor is claimed.
+      for (; pos > 1; pos >>= 1) {
+        if ((v & this.avail[tb | (pos ^ 1)]) !== 0) return order;
+        order++;
+        x >>>= 1;
+      }
+      if (++t === this.tiers) return order;
+      // The bunch root. The leaf above: its own bit says it is claimed whole (the block lies
+      // inside it, where lower words read 0); its other side, that the buddy bunch holds something.
+      const leaf = x >>> 1;
+      const du = this.hi[t] - this.lo[t];
+      tb = t << 5;
+      pos = (1 << du) | (leaf & ((1 << du) - 1));
+      v = words[this.woff[t] + (leaf >>> du)];
+      if ((v & this.own[tb | pos]) !== 0) return -1;
+      if ((v & ((F_OCC_L << ((x & 1) ^ 1)) << this.shift[tb | pos])) !== 0) return order;
+      order++;
+      x = leaf;
+    }
+  }
+
+  stateOf(k: number, b: number): number {
+    const t = this.tierOf[k];
+    const d = this.depthOf[k];
+    const q = (t << 5) | (1 << d) | (b & ((1 << d) - 1));
+    const v = this.words[this.woff[t] + (b >>> d)];
+    if ((v & this.avail[q]) === 0) return FREE;
+    // A leaf field's OCC bit: claimed whole, or inside a claimed inner node. A one-bit node: all
+    // of its subtree in the word set (every page below taken, or a claim above).
+    if (this.shift[q] >= 0) return (v & this.own[q]) !== 0 ? FULL : PART;
+    return (v & this.down[q]) === this.down[q] ? FULL : PART;
   }
 
   isEmpty(k: number, b: number): boolean {
@@ -207,8 +257,10 @@ export class PackedTree implements Tree {
    * Releases claimed block b of order k (an allocated block, or a failed claim): clears it in its
    * word, then, for each bunch that became empty, marks COAL in the leaf above it and clears that
    * leaf's side while the mark is still there and the bunch still empty (see the top of this file).
+   * @returns the order of the free block this release left around block (k, b): where it stopped
+   *   merging (a buddy was occupied, or another thread had taken the next step).
    */
-  private releaseBlock(k: number, b: number): void {
+  private releaseBlock(k: number, b: number): number {
     const words = this.words;
     const t = this.tierOf[k];
     const d = this.depthOf[k];
@@ -218,6 +270,7 @@ export class PackedTree implements Tree {
     // A plain read is only the CAS's first guess: a failed CAS returns the real value.
     let old = words[w];
     let empty = false;
+    let merged = k;
     for (;;) {
       let now = old & ~this.down[tb | pos];
       let p = pos;
@@ -225,6 +278,7 @@ export class PackedTree implements Tree {
         p >>= 1;
         now &= ~this.own[tb | p];
       }
+      merged = this.hi[t] + Math.clz32(p) - 31;
       empty = p === 1;
       if (empty) now &= ~ANCHOR;
       const seen = Atomics.compareExchange(words, w, old, now);
@@ -245,13 +299,13 @@ export class PackedTree implements Tree {
       const clear = ~(((F_OCC_L << side) << s) | coal);
       w = this.woff[u] + (leaf >>> du);
       root = leaf >>> du;
-      if (!this.mark(w, coal, (F_OCC_L << side) << s, this.own[ub | lp])) return;
+      if (!this.mark(w, coal, (F_OCC_L << side) << s, this.own[ub | lp])) return merged;
       old = Atomics.load(words, w);
       for (;;) {
         // A claim through this leaf cleared the mark: the bunch is occupied again.
-        if ((old & coal) === 0) return;
+        if ((old & coal) === 0) return merged;
         // The bunch must still be empty (a retry may see a later release's mark).
-        if ((Atomics.load(words, child) & childRoot) !== 0) return;
+        if ((Atomics.load(words, child) & childRoot) !== 0) return merged;
         let now = old & clear;
         let p = lp;
         if ((now & this.avail[ub | p]) === 0) {
@@ -263,11 +317,16 @@ export class PackedTree implements Tree {
         empty = p === 1 && (now & this.avail[ub | lp]) === 0;
         if (empty) now &= ~ANCHOR;
         const seen = Atomics.compareExchange(words, w, old, now);
-        if (seen === old) break;
+        if (seen === old) {
+          // The leaf still holding something (its other side) leaves the bunch below as the block.
+          if ((now & this.avail[ub | lp]) === 0) merged = this.hi[u] + Math.clz32(p) - 31;
+          break;
+        }
         old = seen;
       }
       childRoot = this.avail[ub | 1];
     }
+    return merged;
   }
 
   /**

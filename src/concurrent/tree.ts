@@ -1,6 +1,9 @@
 /**
  * What ConcurrentBuddy needs from a tree variant: the lock-free claim/release protocol over Int32
- * words of a SharedArrayBuffer, a level scan, and the two questions inspection asks. Two variants
+ * words of a SharedArrayBuffer, a level scan, the two questions inspection asks, and two reads
+ * placement asks (placement.ts: is a block free as a whole, how used is a node); those read words
+ * plainly, change nothing and decide nothing (a claim does), so they are outside the protocol,
+ * whose only change for placement is that a release reports how far it merged. Two variants
  * implement it: NodeTree (node-tree.ts, the paper's one node per word) and PackedTree
  * (packed-tree.ts, several levels per word, the paper's multi-level variant fitted to 32 bits).
  *
@@ -12,6 +15,13 @@
 
 /** What `claim` returns on success; any other value is the order of the node where it failed. */
 export const CLAIMED = -1;
+
+/** `stateOf`: nothing in the block is occupied. */
+export const FREE = 0;
+/** `stateOf`: the block is allocated whole, lies inside an allocated block, or has no free page. */
+export const FULL = 1;
+/** `stateOf`: part of the block is occupied (it may still hold free blocks). */
+export const PART = 2;
 
 /** The geometry of a tree: pages, largest order, number of top blocks (roots). */
 export interface TreeShape {
@@ -38,8 +48,27 @@ export interface Tree {
    *   ancestor's order: nothing below that ancestor can be claimed). A failure changes nothing.
    */
   claim(k: number, b: number): number;
-  /** Releases claimed block b of order k, merging it with free buddies. */
-  release(k: number, b: number): void;
+  /**
+   * Releases claimed block b of order k, merging it with free buddies.
+   * @returns the order of the free block the release left around it: the merged block (an order
+   *   k..maxOrder; under concurrency only what this release saw, a placement hint).
+   */
+  release(k: number, b: number): number;
+  /**
+   * A placement hint read with plain loads (a guess while other threads run; claims decide): the
+   * order of the largest block around block (k, b) whose other parts all read free, i.e. the
+   * largest m in k..maxOrder such that for each order i in k..m-1 the buddy of b's order-i
+   * ancestor reads empty. For a free block that is the order of the free block it lies in; for a
+   * block just claimed, of the free block it was cut from. -1 when an ancestor met on the way
+   * reads allocated whole (the block lies inside it), or, with `free`, when block (k, b) itself
+   * reads occupied.
+   */
+  spanOf(k: number, b: number, free: boolean): number;
+  /**
+   * A placement hint read with plain loads: FREE, FULL or PART for block (k, b). A block inside
+   * an allocated block of a higher word may read FREE (the same as `isEmpty`).
+   */
+  stateOf(k: number, b: number): number;
   /** True when no part of block (k, b) is occupied (meaningful when no block containing it is). */
   isEmpty(k: number, b: number): boolean;
   /**
