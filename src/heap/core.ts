@@ -218,9 +218,10 @@ export class HeapCore {
 
   /** Frees the large block whose first page is `page` (relative) at `address`. */
   freeLarge(address: number, page: number): void {
+    const pages = this.pages.sizeOf(address) >>> this.pageShift;
     this.side[page << 2] = 0;
     this.side[(page << 2) + 1] = 0;
-    this.releasePages(address, page, this.pages.sizeOf(address) >>> this.pageShift);
+    this.releasePages(address, page, pages);
   }
 
   /**

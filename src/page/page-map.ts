@@ -237,9 +237,30 @@ export class PageMap {
   trimRun(slot: number, order: number, count: number): void {
     this.state[slot] = State.ALLOCATED | State.RUN;
     this.links[(this.linkBase + (slot << 1) + 1) | 0] = count;
+    this.pushSuffix(slot, order, count);
+  }
+
+  /**
+   * Frees the first `count` pages (1..2^order - 1) of free block (slot, order), which the caller
+   * has taken off its list, as the maximal aligned blocks of that prefix: its set bits, highest
+   * first. A prefix of a free aligned block merges with nothing. O(order).
+   */
+  pushPrefix(slot: number, order: number, count: number): void {
+    for (let k = order - 1, at = slot; k >= 0; k--) {
+      if ((count & (1 << k)) === 0) continue;
+      this.push(at, k);
+      at += 1 << k;
+    }
+  }
+
+  /**
+   * Frees the pages of free block (slot, order), taken off its list, from page `from` (1..2^order
+   * - 1 into it) to its end, as the maximal aligned blocks of that suffix (see `trimRun`). O(order).
+   */
+  pushSuffix(slot: number, order: number, from: number): void {
     const end = pow2(order);
-    for (let page = count; page < end; ) {
-      const k = ctz32(page); // page < 2^31: the tail of a block of order <= 31
+    for (let page = from; page < end; ) {
+      const k = ctz32(page);
       this.push(slot + page, k);
       page += pow2(k);
     }

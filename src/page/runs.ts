@@ -38,19 +38,19 @@ function freePagesFrom(map: PageMap, slot: number, enough: number): number {
 function claimFree(map: PageMap, first: number, from: number, count: number): void {
   const end = from + count;
   let slot = first;
-  let headStart = -1;
   while (slot < end) {
     const k = map.state[slot] & ORDER_MASK;
     const next = slot + pow2(k); // contiguous: the caller walked this chain
     if (next > from) {
-      if (headStart < 0) headStart = slot;
       map.unlink(slot, k);
       map.state[slot] = 0;
+      // The parts of this block outside the range are a prefix or a suffix of an aligned free
+      // block: they go back as its maximal aligned blocks, which merge with nothing.
+      if (slot < from) map.pushPrefix(slot, k, from - slot);
+      if (next > end) map.pushSuffix(slot, k, end - slot);
     }
     slot = next;
   }
-  if (headStart < from) map.releasePages(headStart, from - headStart);
-  if (slot > end) map.releasePages(end, slot - end);
 }
 
 /**
