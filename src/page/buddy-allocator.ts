@@ -17,7 +17,7 @@
  * time (README, "Placement"). The metadata layout is described in page-map.ts.
  */
 import { AllocError, show } from "../errors.js";
-import { takeAligned, takeAt, takeBelow } from "./constrained.js";
+import { allocAtWithOptions, allocWithOptions } from "./alloc-options.js";
 import { appendSections, missingSections, withSections } from "./grow.js";
 import {
   checkAllocator,
@@ -28,10 +28,10 @@ import {
   rejectAddress,
   statsOf,
 } from "./inspect.js";
-import { alignedBlocks, isSafeNonNegative, log2Exact, orderForPages, pow2 } from "./order.js";
+import { alignedBlocks, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
 import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage, RUN } from "./page-map.js";
 import { placeRegion } from "./regions.js";
-import { findRun, growRun, takeRunAt } from "./runs.js";
+import { resizeRun } from "./runs.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
 import type {
   AllocAtOptions,
@@ -43,15 +43,7 @@ import type {
   PageAllocation,
   Region,
 } from "./types.js";
-import {
-  orderOfCount,
-  rejectOrder,
-  validateExact,
-  validateOptions,
-  validatePlacement,
-  validateTag,
-  wholePages,
-} from "./validate.js";
+import { orderOfCount, rejectOrder, validateOptions, validateTag, wholePages } from "./validate.js";
 
 /** A buddy page allocator. Addresses and sizes are bytes; counts are pages. */
 export class BuddyAllocator implements Inspectable {
@@ -242,45 +234,8 @@ export class BuddyAllocator implements Inspectable {
 
   /** `allocPages` with options, kept out of it so that the plain call stays small enough to inline. */
   private allocWith(count: number, order: number, options: AllocOptions): number | null {
-    const { align, limit, tag = 0, exact = false } = options;
-    validateTag(tag);
-    validatePlacement(align, limit);
-    validateExact(exact);
-    const alignOrder = align === undefined || align <= this.pageSize ? 0 : log2Exact(align / this.pageSize);
-    if (exact) return this.allocRun(count, order, alignOrder, limit, tag);
-    if (limit === undefined && alignOrder <= order) return this.allocOrder(order, tag);
-    const slot =
-      limit === undefined ? takeAligned(this, order, alignOrder) : takeBelow(this, order, alignOrder, limit);
-    if (slot < 0) return null;
-    this.map.setTag(slot, tag);
-    return this.addressOf(slot);
-  }
-
-  /**
-   * A run of `count` pages (validated; `order` holds it): the smallest free block of at least
-   * `order` that meets the constraints, its tail freed, in O(maxOrder); only when there is none,
-   * a search across adjacent free blocks (runs.ts).
-   */
-  private allocRun(
-    count: number,
-    order: number,
-    alignOrder: number,
-    limit: number | undefined,
-    tag: number,
-  ): number | null {
-    const map = this.map;
-    let slot: number;
-    if (limit === undefined && alignOrder <= order) slot = map.take(order, tag);
-    else if (limit === undefined) slot = takeAligned(this, order, alignOrder);
-    else slot = takeBelow(this, order, alignOrder, limit);
-    if (slot >= 0) map.trimRun(slot, order, count);
-    else {
-      slot = findRun(this, count, pow2(alignOrder), limit ?? Number.POSITIVE_INFINITY);
-      if (slot < 0) return null;
-      map.setRun(slot, count);
-    }
-    map.setTag(slot, tag);
-    return this.addressOf(slot);
+    const slot = allocWithOptions(this, count, order, options);
+    return slot < 0 ? null : this.addressOf(slot);
   }
 
   /**
@@ -306,27 +261,7 @@ export class BuddyAllocator implements Inspectable {
    */
   allocAt(address: number, count: number, options?: AllocAtOptions): number | null {
     const order = orderOfCount(count, this.maxOrder);
-    const exact = options?.exact ?? false;
-    const tag = options?.tag ?? 0;
-    validateExact(exact);
-    validateTag(tag);
-    const size = exact ? this.pageSize : this.pageSize * pow2(order);
-    if (!isSafeNonNegative(address) || address % size !== 0) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `address ${show(address)} is not aligned to the ${exact ? "page" : "block"} size ${size}`,
-      );
-    }
-    if (!exact) {
-      if (!takeAt(this, address, order)) return null;
-      if (tag !== 0) this.map.setTag(this.slotOf(address), tag);
-      return address;
-    }
-    const slot = takeRunAt(this, address, count);
-    if (slot < 0) return null;
-    this.map.setRun(slot, count);
-    this.map.setTag(slot, tag);
-    return address;
+    return allocAtWithOptions(this, address, count, order, options) ? address : null;
   }
 
   /**
@@ -363,13 +298,7 @@ export class BuddyAllocator implements Inspectable {
   resize(address: number, count: number): boolean {
     const slot = this.liveSlot(address, "resize");
     orderOfCount(count, this.maxOrder);
-    const map = this.map;
-    const old = map.pagesOf(slot);
-    if (count === old) return true;
-    if (count > old) return growRun(this, slot, old, count);
-    map.setRun(slot, count);
-    map.releasePages(slot + count, old - count);
-    return true;
+    return resizeRun(this, slot, count);
   }
 
   /**

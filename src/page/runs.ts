@@ -13,7 +13,7 @@
  * of their stretch of adjacent free blocks (O(maxOrder) each), and walks each stretch once:
  * O(free blocks * maxOrder) when nothing fits.
  */
-import type { ConstrainedTarget } from "./constrained.js";
+import { type ConstrainedTarget, takeAligned, takeBelow } from "./constrained.js";
 import { pow2 } from "./order.js";
 import { FREE, ORDER_MASK, type PageMap } from "./page-map.js";
 
@@ -54,10 +54,54 @@ function claimFree(map: PageMap, first: number, from: number, count: number): vo
 }
 
 /**
+ * Takes a run of `count` pages (validated; `order` holds it) aligned to 2^alignOrder pages and
+ * ending at or below `limit` (bytes): the smallest free block of at least `order` that meets the
+ * constraints, its tail freed, in O(maxOrder); only when there is none, a search across
+ * adjacent free blocks (`findRun`). @returns its slot, allocated with `tag`, or -1.
+ */
+export function takeRun(
+  a: ConstrainedTarget,
+  count: number,
+  order: number,
+  alignOrder: number,
+  limit: number | undefined,
+  tag: number,
+): number {
+  const map = a.map;
+  let slot: number;
+  if (limit === undefined && alignOrder <= order) slot = map.take(order, tag);
+  else if (limit === undefined) slot = takeAligned(a, order, alignOrder);
+  else slot = takeBelow(a, order, alignOrder, limit);
+  if (slot >= 0) map.trimRun(slot, order, count);
+  else {
+    slot = findRun(a, count, pow2(alignOrder), limit ?? Number.POSITIVE_INFINITY);
+    if (slot < 0) return -1;
+    map.setRun(slot, count);
+  }
+  map.setTag(slot, tag);
+  return slot;
+}
+
+/**
+ * Resizes the live allocation at `slot` (a block or a run) to `count` pages (validated) in place;
+ * it is a run afterwards. @returns false, changing nothing, when it would grow over pages that
+ * are not free.
+ */
+export function resizeRun(a: ConstrainedTarget, slot: number, count: number): boolean {
+  const map = a.map;
+  const old = map.pagesOf(slot);
+  if (count === old) return true;
+  if (count > old) return growRun(a, slot, old, count);
+  map.setRun(slot, count);
+  map.releasePages(slot + count, old - count);
+  return true;
+}
+
+/**
  * Grows the live allocation at `slot` from `old` to `count` pages in place, if the pages after
  * it are free; it becomes (or stays) a run. @returns false, changing nothing, when they are not.
  */
-export function growRun(a: ConstrainedTarget, slot: number, old: number, count: number): boolean {
+function growRun(a: ConstrainedTarget, slot: number, old: number, count: number): boolean {
   const map = a.map;
   const from = map.slotAfter(slot, old);
   const need = count - old;
