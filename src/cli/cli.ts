@@ -1,12 +1,13 @@
 /**
  * The `buddy-alloc` command's dispatcher: picks the command, runs it, turns mistakes into the
  * usage text and exit code 2, and failures into one "buddy-alloc: ..." line and exit code 1.
- * Nothing is written to disk by a run that fails before its end (see simulate.ts).
+ * A command writes all of its files or none of them (outputs.ts); a file it cannot read or
+ * write is reported as "buddy-alloc: what: PATH: reason", with the path as the user gave it.
  */
-import { parseArgs } from "node:util";
 import { inspect } from "./inspect.js";
 import type { CliIO } from "./io.js";
 import { parseCount, UsageError } from "./numbers.js";
+import { parseOptions } from "./options.js";
 import { startServer } from "./serve.js";
 import { simulate } from "./simulate.js";
 import { parseSimulateArgs } from "./simulate-args.js";
@@ -55,20 +56,12 @@ export async function run(argv: string[], io: CliIO, stop?: Promise<void>): Prom
 }
 
 async function serve(argv: string[], io: CliIO, stop?: Promise<void>): Promise<number> {
-  let values: { port?: string; host?: string; for?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        for: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseOptions(argv, {
+    port: { type: "string" },
+    host: { type: "string" },
+    for: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }).values as { port?: string; host?: string; for?: string; help?: boolean };
   if (values.help) {
     io.out(SERVE_USAGE);
     return 0;

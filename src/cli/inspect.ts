@@ -5,19 +5,20 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ConcurrentBuddy } from "../concurrent/concurrent-buddy.js";
 import { AllocError } from "../errors.js";
 import { Heap } from "../heap/index.js";
 import { concurrentTarget } from "../sim/concurrent-target.js";
 import { heapMap } from "../sim/heap-target.js";
-import { formatBytes, formatCount } from "../viz/format.js";
+import { escapeXml, formatBytes, formatCount } from "../viz/format.js";
 import { memoryMapSvg } from "../viz/memory-map.js";
 import { textMap, textMapCellBytes } from "../viz/text-map.js";
 import type { MapModel } from "../viz/types.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { codeOf, FileError, reasonOf } from "./file-errors.js";
 import type { CliIO } from "./io.js";
 import { parseCount, UsageError } from "./numbers.js";
+import { parseOptions } from "./options.js";
+import { checkDistinct, checkOutput, writeOutputs } from "./outputs.js";
 import { textTable } from "./text-table.js";
 
 /** What inspect found, for callers that want more than the printed lines (tests). */
@@ -28,44 +29,48 @@ export interface InspectOutcome {
 
 /**
  * Runs `inspect` with its arguments (after the word `inspect`); null when --help was asked for.
- * @throws UsageError for bad arguments; Error "FILE: ..." for unreadable or unrecognised bytes.
+ * The --html path is checked before FILE is read, and written only when everything else worked.
+ * @throws UsageError for bad arguments; FileError "cannot read the file: FILE: reason" or
+ *   "cannot write the map: OUT: reason"; Error "FILE: ..." for unrecognised bytes.
  */
 export function inspect(argv: string[], io: CliIO): InspectOutcome | null {
-  let parsed: { values: { html?: string; start?: string; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { html: { type: "string" }, start: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.values.help) return null;
+  const parsed = parseOptions(
+    argv,
+    { html: { type: "string" }, start: { type: "string" }, help: { type: "boolean", short: "h" } },
+    true,
+  );
+  const values = parsed.values as { html?: string; start?: string; help?: boolean };
+  if (values.help) return null;
   if (parsed.positionals.length !== 1) throw new UsageError("inspect needs exactly one FILE");
   const file = parsed.positionals[0];
-  const start = parsed.values.start === undefined ? 0 : parseCount("start", parsed.values.start, 0, 2 ** 32);
+  if (file === "") throw new UsageError("inspect needs a FILE name, got an empty one");
+  const start = values.start === undefined ? 0 : parseCount("start", values.start, 0, 2 ** 32);
+  const html =
+    values.html === undefined ? null : checkOutput("--html", "cannot write the map", values.html, io.cwd);
+  if (html) checkDistinct([html], [{ name: "the file inspected", path: resolve(io.cwd, file) }]);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(resolve(io.cwd, file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${file}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    const reason = codeOf(error) === "ENOENT" ? "no such file" : reasonOf(error);
+    throw new FileError("cannot read the file", file, reason);
   }
   const outcome = openSaved(file, bytes, start, io);
   io.out("");
   const cell = textMapCellBytes(outcome.map);
   io.out(`map (one character = ${formatBytes(cell)}; . free, # allocated, + both):`);
   for (const line of textMap(outcome.map)) io.out(`  ${line}`);
-  if (parsed.values.html !== undefined) {
-    const path = resolve(io.cwd, parsed.values.html);
+  if (html) {
     const svg = memoryMapSvg(outcome.map, { colorBy: outcome.kind === "heap" ? "tag" : "order" });
-    const title = `buddy-alloc inspect ${file}`;
-    writeFileAtomic(
-      path,
-      `<!doctype html><meta charset="utf-8"><title>${title}</title><h1 style="font:18px system-ui">${title}</h1>\n${svg}\n`,
-    );
-    io.out(`map written to ${path}`);
+    const title = escapeXml(`buddy-alloc inspect ${file}`);
+    writeOutputs([
+      {
+        output: html,
+        data: () =>
+          `<!doctype html><meta charset="utf-8"><title>${title}</title><h1 style="font:18px system-ui">${title}</h1>\n${svg}\n`,
+      },
+    ]);
+    io.out(`map written to ${html.path}`);
   }
   return outcome;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `buddy-alloc` executable (package.json "bin"; `npm start` runs `simulate` through tsx).
- * Wires the real process to cli.ts: arguments, stdout/stderr, Ctrl-C for `serve`, the exit code.
+ * Wires the real process to cli.ts: arguments, stdout/stderr, Ctrl-C for `serve`, the exit code
+ * (1 also when stdout could not be written for a reason other than a reader that went away).
  */
 import { run } from "./cli.js";
 import { processIO } from "./io.js";
@@ -15,4 +16,6 @@ const stop =
         process.once("SIGTERM", () => ok());
       })
     : undefined;
-process.exitCode = await run(argv, processIO(argv.slice(1)), stop);
+const io = processIO(argv.slice(1));
+const code = await run(argv, io, stop);
+process.exitCode = io.outputError() !== null ? Math.max(code, 1) : code;

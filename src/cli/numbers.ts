@@ -1,4 +1,5 @@
 /** Parsing of the command line's numbers: byte sizes with binary units, and counts. */
+import { show } from "../errors.js";
 
 const UNITS: Record<string, number> = {
   "": 1,
@@ -34,9 +35,8 @@ export function parseBytes(option: string, text: string): number {
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   const bytes = m && unit !== undefined ? Number(m[1]) * unit : Number.NaN;
   if (!(Number.isSafeInteger(bytes) && bytes >= 1)) {
-    throw new UsageError(
-      `--${option} must be a size in bytes such as 65536, 64MiB or 1GiB, got ${JSON.stringify(text)}`,
-    );
+    const what = negative(text) ? "cannot be negative" : "must be a size in bytes";
+    throw new UsageError(`--${option} ${what}: give one such as 65536, 64MiB or 1GiB, got ${show(text)}`);
   }
   return bytes;
 }
@@ -52,9 +52,17 @@ export function parseCount(option: string, text: string, min: number, max: numbe
     ? Number(m[1].replace(/[_,]/g, "")) * (m[2] === "" ? 1 : /k/i.test(m[2]) ? 1e3 : 1e6)
     : Number.NaN;
   if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
+    const range = `a whole number from ${min} to ${max.toLocaleString("en-US")}`;
     throw new UsageError(
-      `--${option} must be a whole number from ${min} to ${max.toLocaleString("en-US")}, got ${JSON.stringify(text)}`,
+      negative(text)
+        ? `--${option} cannot be negative: give ${range}, got ${show(text)}`
+        : `--${option} must be ${range}, got ${show(text)}`,
     );
   }
   return n;
+}
+
+/** True when `text` reads as a negative number ("-5", "-1.5GiB"). */
+function negative(text: string): boolean {
+  return /^-\s*[0-9.]/.test(text.trim());
 }

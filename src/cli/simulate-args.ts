@@ -2,11 +2,11 @@
  * The options of `buddy-alloc simulate`, checked and turned into a list of runs before anything
  * runs or is written.
  */
-import { parseArgs } from "node:util";
 import type { TargetKind } from "../sim/target.js";
 import { isTargetKind, TARGET_KINDS } from "../sim/targets.js";
 import { isWorkloadName, WORKLOADS, type WorkloadName } from "../sim/workloads.js";
 import { parseBytes, parseCount, UsageError } from "./numbers.js";
+import { type OptionSpec, parseOptions } from "./options.js";
 
 /** One replay to do: a workload (or the trace) on one kind of allocator. */
 export interface PlannedRun {
@@ -46,7 +46,7 @@ export const DEFAULT_RUNS: readonly PlannedRun[] = [
   { workload: "buffers", target: "page-exact" },
 ];
 
-const OPTIONS = {
+const OPTIONS: Record<string, OptionSpec> = {
   workload: { type: "string", short: "w" },
   trace: { type: "string", short: "t" },
   allocator: { type: "string", short: "a" },
@@ -60,18 +60,16 @@ const OPTIONS = {
   progress: { type: "boolean" },
   "no-progress": { type: "boolean" },
   help: { type: "boolean", short: "h" },
-} as const;
+};
 
 /** Parses simulate's arguments (after the word `simulate`); null when --help was asked for. */
 export function parseSimulateArgs(argv: string[]): SimulatePlan | null {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseOptions(argv, OPTIONS);
   if (values.help) return null;
   const str = (k: string) => values[k] as string | undefined;
+  for (const k of ["trace", "out", "save-trace", "save"]) {
+    if (str(k) === "") throw new UsageError(`--${k} needs a file name, got an empty one`);
+  }
   const pageSize = str("page-size") === undefined ? 4096 : parseBytes("page-size", str("page-size")!);
   if ((pageSize & (pageSize - 1)) !== 0)
     throw new UsageError(`--page-size must be a power of two, got ${pageSize}`);

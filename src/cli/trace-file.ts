@@ -6,8 +6,12 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { OpList } from "../sim/ops.js";
 import { TraceError, TraceParser } from "../sim/trace.js";
+import { codeOf, reasonOf, showPath } from "./file-errors.js";
 
-/** A trace file that cannot be read or parsed; the message starts with the file (and line). */
+/**
+ * A trace file that cannot be parsed ("FILE:LINE: what is wrong") or read ("cannot read the
+ * trace: FILE: reason").
+ */
 export class TraceFileError extends Error {
   /** The 1-based line of the bad line, or 0 when the file could not be read. */
   readonly line: number;
@@ -21,7 +25,8 @@ export class TraceFileError extends Error {
 
 /**
  * Parses the trace in the file `path` (opened at `resolved`, default `path` itself).
- * @throws TraceFileError "PATH:LINE: what is wrong" for a bad line, "PATH: reason" when unreadable.
+ * @throws TraceFileError "PATH:LINE: what is wrong" for a bad line, "cannot read the trace: PATH:
+ *   reason" when it cannot be read (missing, a directory, not permitted).
  */
 export async function readTraceFile(path: string, resolved = path): Promise<OpList> {
   const parser = new TraceParser();
@@ -36,8 +41,8 @@ export async function readTraceFile(path: string, resolved = path): Promise<OpLi
         error.line,
       );
     }
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TraceFileError(`${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`, 0);
+    const reason = codeOf(error) === "ENOENT" ? "no such file" : reasonOf(error);
+    throw new TraceFileError(`cannot read the trace: ${showPath(path)}: ${reason}`, 0);
   } finally {
     lines.close();
     stream.destroy();

@@ -19,6 +19,11 @@ plots over time. With no --workload, --trace or --allocator it runs the default 
 on page and concurrent, fill-drain and kernel on page, small on heap, buffers on page and
 page-exact.
 
+ns/op is the allocator alone: after the measured run, the operations are replayed twice more on
+fresh allocators with nothing else inside the clock, and the faster pass counts ("npm run bench"
+measures more carefully). Every output file is checked before anything runs and all are
+written at the end, or none.
+
 options:
   -w, --workload NAMES   steady, fill-drain, kernel, small, buffers, or all (comma-separated)
   -t, --trace FILE       replay a trace file instead (format: src/sim/README.md)

@@ -6,6 +6,7 @@ export { type PageTargetOptions, pageTarget } from "./page-target.js";
 export { type RecordOptions, recordTrace, type TraceRecorder } from "./recorder.js";
 export { meanWasteShare, type ReplayOptions, type ReplayResult, replay } from "./replay.js";
 export type { SimTarget, TargetKind, Usage } from "./target.js";
-export { makeTarget, TARGET_KINDS, type TargetOptions } from "./targets.js";
+export { freshTargets, makeTarget, TARGET_KINDS, type TargetOptions } from "./targets.js";
+export { type OpTiming, type TimeOptions, timeOps } from "./timing.js";
 export { formatTrace, parseTrace, TRACE_HEADER, TraceError, TraceParser } from "./trace.js";
 export { WORKLOADS, type Workload, type WorkloadName, type WorkloadParams } from "./workloads.js";

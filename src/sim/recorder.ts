@@ -6,8 +6,10 @@
  * `count * pageSize`, `allocOrder(order)` as `pageSize * 2^order`, ConcurrentBuddy's
  * `alloc(count)` as `count * pageSize`, a heap's `malloc(size)` and `alloc(size)` as `size`,
  * `calloc(n, size)` as `n * size`, `allocArray(type, length)` as `length * BYTES_PER_ELEMENT`
- * (freed by its view), and `realloc(p, size)` as a free of `p` and an allocation (the block may
- * have moved). Placement (align, limit, the address of `allocAt`) is not
+ * (freed by its view), `realloc(p, size)` as a free of `p` and an allocation (the block may
+ * have moved), and `scoped(size)` and `scopedArray(type, length)` as `malloc` and `allocArray`,
+ * freed when the returned object is freed or disposed (the end of its `using` scope); their
+ * objects' `heap` is then the recording wrapper. Placement (align, limit, the address of `allocAt`) is not
  * part of the format and is not recorded. A failed allocation (null or 0) is recorded too: it was
  * requested, and a replay on a larger allocator may satisfy it. A call that throws is not recorded.
  */
@@ -77,8 +79,13 @@ export function recordTrace<T extends object>(allocator: T, options: RecordOptio
     wrappers.allocOrder = (f) => (order: number) =>
       record(f, [order], (r) => allocated(r, pageSize * 2 ** order, 0));
   } else if (typeof (allocator as { malloc?: unknown }).malloc === "function") {
-    wrappers.malloc = (f) => (size: number) => record(f, [size], (r) => allocated(r, Math.max(1, size), 0));
-    wrappers.alloc = (f) => (size: number) => record(f, [size], (r) => allocated(r, Math.max(1, size), 0));
+    // Arguments past the size (malloc's align) pass through unrecorded.
+    const sized =
+      (f: Method) =>
+      (size: number, ...rest: unknown[]) =>
+        record(f, [size, ...rest], (r) => allocated(r, Math.max(1, size), 0));
+    wrappers.malloc = sized;
+    wrappers.alloc = sized;
     wrappers.calloc = (f) => (n: number, size: number) =>
       record(f, [n, size], (r) => allocated(r, Math.max(1, n * size), 0));
     wrappers.realloc = (f) => (address: number, size: number) =>
@@ -98,6 +105,13 @@ export function recordTrace<T extends object>(allocator: T, options: RecordOptio
           0,
         ),
       );
+    // A heap's scoped helpers allocate through `this.malloc` / `this.allocArray` and free through
+    // the object's `heap.free`: run them with the wrapper as `this`, so both are recorded.
+    for (const name of ["scoped", "scopedArray"]) {
+      const method = (allocator as Record<string, unknown>)[name];
+      const viaProxy = (...args: unknown[]) => Reflect.apply(method as Method, proxy, args);
+      if (typeof method === "function") wrappers[name] = () => viaProxy;
+    }
   } else {
     throw new TypeError(
       "recordTrace: expected a BuddyAllocator, a ConcurrentBuddy or an object with malloc/free",

@@ -4,9 +4,11 @@
  * later free of that slot is skipped (counted, not an error), so one trace can be replayed on
  * allocators of any capacity.
  *
- * Timing covers the replay loop (the allocator calls plus an array store or two per operation);
- * sampling (`usage()`, a walk of the free blocks) and progress callbacks happen between timed
- * chunks and are not counted.
+ * Timing covers the replay loop: the allocator calls plus the replay's accounting on every
+ * operation (`reservedBytes`, a few typed-array stores). Sampling (`usage()`, a walk of the free
+ * blocks) and progress callbacks happen between timed chunks and are not counted, but their
+ * effects on caches and the garbage collector are. To time the allocator alone, use `timeOps`
+ * (timing.ts), as `buddy-alloc simulate` does for its ns/op column.
  */
 import type { SeriesPoint } from "../viz/types.js";
 import { OP_ALLOC, type OpList } from "./ops.js";
@@ -32,7 +34,7 @@ export interface ReplayResult {
   failures: number;
   /** Frees skipped because their allocation had failed. */
   skippedFrees: number;
-  /** Wall-clock nanoseconds per operation in the timed loop. */
+  /** Wall-clock nanoseconds per operation of the replay loop, its accounting included (see `timeOps` for the allocator alone). */
   nsPerOp: number;
   /** Milliseconds spent in the timed loop. */
   elapsedMs: number;

@@ -83,7 +83,7 @@ describe("inspect", () => {
     expect(junk.io.stderr[0]).toMatch(/^buddy-alloc: junk.bin: not a saved heap or concurrent allocator/);
     const missing = await cli(["inspect", "nope.bin"], captureIO(io.cwd));
     expect(missing.code).toBe(1);
-    expect(missing.io.stderr[0]).toBe("buddy-alloc: nope.bin: no such file");
+    expect(missing.io.stderr[0]).toBe("buddy-alloc: cannot read the file: nope.bin: no such file");
     const none = await cli(["inspect"], captureIO(io.cwd));
     expect(none.code).toBe(2);
     expect(none.io.stderr.join("\n")).toContain("usage: buddy-alloc inspect FILE");

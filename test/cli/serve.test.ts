@@ -110,5 +110,10 @@ describe("serve", () => {
     else expect(lines[0]).toContain('run "npm run build" first');
     expect((await cli(["serve", "--host", "example.com", "--port", "0"])).code).toBe(1);
     expect((await cli(["serve", "--port", "99999"])).code).toBe(2);
+    const negative = await cli(["serve", "--port", "-1"]);
+    expect(negative.code).toBe(2);
+    expect(negative.io.stderr[0]).toBe(
+      'buddy-alloc: --port cannot be negative: give a whole number from 0 to 65,535, got "-1"',
+    );
   });
 });

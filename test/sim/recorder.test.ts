@@ -129,6 +129,36 @@ describe("recordTrace on the other allocators", () => {
     expect(body(rec.text())).toEqual(["a 1 80", "f 1"]);
   });
 
+  it("Heap: scoped and scopedArray, freed by their using scope or by free() (once)", () => {
+    const heap = new Heap(new ArrayBuffer(1 << 20));
+    const rec = recordTrace(heap);
+    const h = rec.allocator;
+    let owner: unknown;
+    {
+      using block = h.scoped(100)!;
+      owner = block.heap;
+      using arr = h.scopedArray(Float64Array, 4)!;
+      arr.view[0] = 1;
+    }
+    const c = h.scoped(5000)!;
+    c.free();
+    c.free(); // does nothing, records nothing
+    expect(body(rec.text())).toEqual(["a 1 100", "a 2 32", "f 2", "f 1", "a 3 5000", "f 3"]);
+    expect(heap.stats().liveAllocations).toBe(0);
+    expect(owner).toBe(h); // its frees go through the recorder
+    const target = heapTarget({ memory: 1 << 20 });
+    expect(replay(parseTrace(rec.text()), target).liveBlocks).toBe(0);
+  });
+
+  it("Heap: malloc's alignment reaches the heap", () => {
+    const heap = new Heap(new ArrayBuffer(1 << 20));
+    const rec = recordTrace(heap);
+    rec.allocator.malloc(10);
+    expect(rec.allocator.malloc(10, 256)! % 256).toBe(0);
+    expect(rec.allocator.scoped(10, 512)!.ptr % 512).toBe(0);
+    expect(body(rec.text())).toEqual(["a 1 10", "a 2 10", "a 3 10"]);
+  });
+
   it("rejects objects it cannot record", () => {
     expect(() => recordTrace({})).toThrow(TypeError);
   });
