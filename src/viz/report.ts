@@ -127,7 +127,8 @@ ${report.subtitle ? `<p class="sub">${escapeXml(report.subtitle)}</p>` : ""}
 <table class="summary"><thead><tr>${head}</tr></thead><tbody>
 ${rows}
 </tbody></table>
-<p class="desc">ns/op: wall-clock time of the replay loop per operation. Peak use: most bytes in live blocks at once,
+<p class="desc">ns/op: the allocator's own time per operation: the run's operations replayed on a fresh allocator
+with only its alloc and free calls inside the clock (the faster of two passes; <code>npm run bench</code> measures with more care). Peak use: most bytes in live blocks at once,
 as the allocator rounds them. Fragmentation: 1 - largest free block / free bytes, at the end and the highest sampled.
 Waste: rounding waste, the share of the bytes held by live blocks that was not requested (rounded up to a size class,
 whole pages or a power of two of pages); over the run (the samples, weighted by bytes held) and at the end.</p>
