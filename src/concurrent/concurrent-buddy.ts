@@ -26,12 +26,18 @@
  * free(address) takes the block's order back from the order index with one Atomics.exchange:
  * two threads freeing the same block cannot both succeed, and a double free finds 0 and throws
  * before touching the tree.
+ *
+ * Bad input follows the page allocator's rule (src/errors.ts): an argument that is not a safe
+ * non-negative integer, or out of range, or options that are not an object, is INVALID_ARGUMENT,
+ * found before the value is converted in any way (`typeof` before the integer tests), and before
+ * NOT_ALLOCATED; nothing in the buffer changes (attach takes an automatic thread id only once its
+ * options and, with `verify`, the whole tree have passed).
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress, showCount } from "../errors.js";
 import { isPowerOfTwo, isSafeNonNegative, log2Exact } from "../page/order.js";
 import type { AllocatorStats, Block } from "../page/types.js";
-import { orderOfCount } from "../page/validate.js";
-import { blocksOf, checkTree, locate, statsOf, type TreeView } from "./inspect.js";
+import { optionsObject, orderOfCount } from "../page/validate.js";
+import { blocksOf, checkTree, locate, statsOf, type TreeView, viewOf } from "./inspect.js";
 import {
   bufferBytes,
   COUNTER_SLOTS,
@@ -49,8 +55,8 @@ import {
 } from "./layout.js";
 import { Placement } from "./placement.js";
 import type { Tree } from "./tree.js";
-import type { ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
-import { makeTree, VARIANTS, type Variant, wordCount } from "./variants.js";
+import type { ConcurrentAttachOptions, ConcurrentBuddyOptions } from "./types.js";
+import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** Spreads thread ids over [0, 1): the fractional parts of t * golden ratio stay far apart. */
 const GOLDEN = 0.6180339887498949;
@@ -92,8 +98,9 @@ export class ConcurrentBuddy implements TreeView {
     this.size = g.pages * this.pageSize;
     this.roots = g.roots;
     this.variant = g.variant;
-    this.tree = makeTree(g.variant, new Int32Array(buffer, TREE_WORD * 4, g.words), g);
-    this.orderIndex = new Uint8Array(buffer, (TREE_WORD + g.words) * 4, g.pages);
+    const view = viewOf(buffer, g);
+    this.tree = view.tree;
+    this.orderIndex = view.orderIndex;
     this.counters = new Int32Array(buffer, 0, TREE_WORD);
     if (threadId === undefined) {
       threadId = Atomics.add(new Int32Array(buffer, 0, HEADER_WORDS), H_NEXT_THREAD, 1) & 0x7fffffff;
@@ -110,38 +117,44 @@ export class ConcurrentBuddy implements TreeView {
    * Makes a new allocator over addresses 0..size in a new SharedArrayBuffer (metadata: 4.3 KiB,
    * plus per page 1.3 bytes with the packed tree or 9 bytes with the node tree) and returns this
    * thread's handle on it.
-   * @throws AllocError INVALID_ARGUMENT for a bad size, pageSize, maxOrder, variant or threadId.
+   * @throws AllocError INVALID_ARGUMENT for options that are not an object, a bad size, pageSize,
+   * maxOrder, variant or threadId.
    */
   static create(options: ConcurrentBuddyOptions): ConcurrentBuddy {
-    const { size, pageSize = 4096, threadId } = options ?? ({} as ConcurrentBuddyOptions);
+    const {
+      size,
+      pageSize = 4096,
+      maxOrder: requested,
+      variant = "packed",
+      threadId,
+    } = optionsObject(options, "create: options") ?? ({} as Partial<ConcurrentBuddyOptions>);
     if (!isPowerOfTwo(pageSize)) {
-      throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${show(pageSize)}`);
+      throw new AllocError("INVALID_ARGUMENT", `pageSize must be a power of two, got ${showCount(pageSize)}`);
     }
     if (!isSafeNonNegative(size) || size === 0 || size % pageSize !== 0) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `size must be a positive multiple of pageSize ${pageSize}, got ${show(size)}`,
+        `size must be a positive multiple of pageSize ${pageSize}, got ${showCount(size)}`,
       );
     }
     const pages = size / pageSize;
     if (pages > MAX_PAGES) {
-      throw new AllocError("INVALID_ARGUMENT", `size ${show(size)} is more than ${MAX_PAGES} pages`);
+      throw new AllocError("INVALID_ARGUMENT", `size ${showCount(size)} is more than ${MAX_PAGES} pages`);
     }
     const fit = Math.floor(Math.log2(pages));
-    const maxOrder = options.maxOrder ?? Math.min(20, 2 ** fit > pages ? fit - 1 : fit);
+    const maxOrder = requested === undefined ? Math.min(20, 2 ** fit > pages ? fit - 1 : fit) : requested;
     const ceiling = Math.min(30, 2 ** fit < pages ? fit + 1 : fit);
     if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > ceiling) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `maxOrder must be an integer in 0..${ceiling} (a top block no larger than needed for ${pages} pages), got ${show(maxOrder)}`,
+        `maxOrder must be an integer in 0..${ceiling} for ${pages} pages, got ${showCount(maxOrder)}`,
       );
     }
     validateThreadId(threadId);
-    const variant = options.variant ?? "packed";
     if (!VARIANTS.includes(variant)) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `variant must be one of ${VARIANTS.join(", ")}, got ${show(variant)}`,
+        `variant must be one of ${VARIANTS.join(", ")}, got ${showCount(variant)}`,
       );
     }
     const roots = Math.ceil(pages / 2 ** maxOrder);
@@ -162,13 +175,20 @@ export class ConcurrentBuddy implements TreeView {
 
   /**
    * Opens a handle on an allocator made by `create` (in this or any other thread); usable at once.
-   * @throws AllocError INVALID_ARGUMENT for a non-SharedArrayBuffer or bad threadId, CORRUPT for
-   *   a buffer that does not hold a ConcurrentBuddy.
+   * With `verify`, runs the full `check()` first (only while no other thread allocates or frees).
+   * @throws AllocError INVALID_ARGUMENT for a non-SharedArrayBuffer, options that are not an object,
+   *   a bad threadId or a verify that is not a boolean; CORRUPT for a buffer that does not hold a
+   *   ConcurrentBuddy, or with `verify`, a damaged tree or order index.
    */
-  static attach(buffer: SharedArrayBuffer, options: ConcurrentHandleOptions = {}): ConcurrentBuddy {
+  static attach(buffer: SharedArrayBuffer, options?: ConcurrentAttachOptions): ConcurrentBuddy {
+    const { threadId, verify = false } = optionsObject(options, "attach: options") ?? {};
+    validateThreadId(threadId);
+    if (typeof verify !== "boolean") {
+      throw new AllocError("INVALID_ARGUMENT", `attach: verify must be a boolean, got ${showCount(verify)}`);
+    }
     const g = readHeader(buffer);
-    validateThreadId(options.threadId);
-    return new ConcurrentBuddy(buffer, g, options.threadId);
+    if (verify) checkTree(viewOf(buffer, g));
+    return new ConcurrentBuddy(buffer, g, threadId);
   }
 
   /**
@@ -187,10 +207,11 @@ export class ConcurrentBuddy implements TreeView {
    * @throws AllocError INVALID_ARGUMENT for an order outside 0..maxOrder.
    */
   allocOrder(order: number): number | null {
-    if (!((order | 0) === order && order >= 0 && order <= this.maxOrder)) {
+    // `typeof` first: `order | 0` would throw on a BigInt and call an object's valueOf.
+    if (!(typeof order === "number" && (order | 0) === order && order >= 0 && order <= this.maxOrder)) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `order must be an integer in 0..${this.maxOrder}, got ${show(order)}`,
+        `order must be an integer in 0..${this.maxOrder}, got ${showCount(order)}`,
       );
     }
     let b = this.placement.take(order);
@@ -294,19 +315,19 @@ export class ConcurrentBuddy implements TreeView {
     if (!isSafeNonNegative(address)) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `free: address must be a safe non-negative integer, got ${show(address)}`,
+        `free: address must be a safe non-negative integer, got ${showAddress(address)}`,
       );
     }
     const block = locate(this, address);
     const why =
       block === null
-        ? `is outside the managed 0..${show(this.size)}`
+        ? `is outside the managed 0..${showAddress(this.size)}`
         : block.free
           ? "is in a free block (double free?)"
           : block.address === address
             ? "starts a block that is not live (freed concurrently?)"
-            : `is inside the block at ${show(block.address)} (interior pointer)`;
-    throw new AllocError("NOT_ALLOCATED", `free: address ${show(address)} ${why}`);
+            : `is inside the block at ${showAddress(block.address)} (interior pointer)`;
+    throw new AllocError("NOT_ALLOCATED", `free: address ${showAddress(address)} ${why}`);
   }
 }
 
@@ -317,7 +338,7 @@ function validateThreadId(threadId: unknown): void {
   ) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `threadId must be an integer in 0..2^31-1, got ${show(threadId)}`,
+      `threadId must be an integer in 0..2^31-1, got ${showCount(threadId)}`,
     );
   }
 }

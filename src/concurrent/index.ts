@@ -1,3 +1,3 @@
 /** The concurrent allocator's public surface (re-exports only). */
 export { ConcurrentBuddy } from "./concurrent-buddy.js";
-export type { ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
+export type { ConcurrentAttachOptions, ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";

@@ -8,10 +8,10 @@
  * "free" when the tree says nothing in it is occupied; otherwise the walk looks at its halves.
  */
 
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress } from "../errors.js";
 import { statsFromFreeBlocks } from "../page/stats.js";
 import type { AllocatorStats, Block } from "../page/types.js";
-import { phantomBlocks } from "./layout.js";
+import { type Geometry, phantomBlocks, TREE_WORD } from "./layout.js";
 import { CLAIMED, type Tree } from "./tree.js";
 import { makeTree, type Variant } from "./variants.js";
 
@@ -25,6 +25,20 @@ export interface TreeView {
   readonly variant: Variant;
   readonly tree: Tree;
   readonly orderIndex: Uint8Array;
+}
+
+/** The view of the allocator in `buffer` (whose header says `g`), over the buffer's own words. */
+export function viewOf(buffer: SharedArrayBuffer, g: Geometry): TreeView {
+  return {
+    buffer,
+    pageSize: 2 ** g.pageShift,
+    maxOrder: g.maxOrder,
+    pages: g.pages,
+    roots: g.roots,
+    variant: g.variant,
+    tree: makeTree(g.variant, new Int32Array(buffer, TREE_WORD * 4, g.words), g),
+    orderIndex: new Uint8Array(buffer, (TREE_WORD + g.words) * 4, g.pages),
+  };
 }
 
 /** 0 free, 1 allocated (or phantom), 2 partly occupied. */
@@ -89,7 +103,7 @@ export function checkTree(v: TreeView): void {
     const entry = Atomics.load(v.orderIndex, page);
     if (entry === 0) continue;
     const k = entry - 1;
-    const at = show(page * v.pageSize);
+    const at = showAddress(page * v.pageSize);
     if (k > v.maxOrder || page % 2 ** k !== 0 || page + 2 ** k > v.pages) {
       throw new AllocError("CORRUPT", `order index at ${at} names order ${k}: not a block of this memory`);
     }

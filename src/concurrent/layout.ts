@@ -15,7 +15,7 @@
  * block) are allocated once at creation as "phantom" blocks that never appear in the index, the
  * stats or the block lists.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showCount } from "../errors.js";
 import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** Header word 0 of every ConcurrentBuddy buffer: "NBBS". */
@@ -87,14 +87,31 @@ export function writeHeader(buffer: SharedArrayBuffer, g: Geometry): void {
   Atomics.store(h, H_MAGIC, MAGIC);
 }
 
+/** SharedArrayBuffer.prototype's byteLength getter: it throws for anything but a real SharedArrayBuffer. */
+const sharedByteLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get!;
+
+/**
+ * True for a real SharedArrayBuffer, told by the engine (its internal slot), not by `instanceof`,
+ * which an object whose prototype is SharedArrayBuffer.prototype passes; runs none of its code.
+ */
+export function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    sharedByteLength.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads and validates the header of a buffer made by `ConcurrentBuddy.create`.
  * @throws AllocError INVALID_ARGUMENT when `buffer` is not a SharedArrayBuffer, CORRUPT when its
  *   bytes are not a ConcurrentBuddy of this version.
  */
 export function readHeader(buffer: unknown): Geometry {
-  if (!(buffer instanceof SharedArrayBuffer)) {
-    throw new AllocError("INVALID_ARGUMENT", `attach needs a SharedArrayBuffer, got ${show(buffer)}`);
+  if (!isSharedArrayBuffer(buffer)) {
+    throw new AllocError("INVALID_ARGUMENT", `attach needs a SharedArrayBuffer, got ${showCount(buffer)}`);
   }
   if (buffer.byteLength < TREE_WORD * 4) {
     throw new AllocError(

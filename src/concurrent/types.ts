@@ -10,6 +10,16 @@ export interface ConcurrentHandleOptions {
   threadId?: number;
 }
 
+/** Options of `ConcurrentBuddy.attach`. */
+export interface ConcurrentAttachOptions extends ConcurrentHandleOptions {
+  /**
+   * Run the full `check()` before returning the handle, and throw AllocError CORRUPT if the tree
+   * or the order index is damaged (default false; O(nodes)). Only while no other thread allocates
+   * or frees: operations in flight leave marks that `check` rejects.
+   */
+  verify?: boolean;
+}
+
 /** Options of `ConcurrentBuddy.create`. */
 export interface ConcurrentBuddyOptions extends ConcurrentHandleOptions {
   /** Bytes managed: addresses 0..size. A positive multiple of `pageSize`, at most 2^27 pages. */

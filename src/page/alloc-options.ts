@@ -3,17 +3,17 @@
  * the plain buddy path, the constrained paths (constrained.ts) or the run paths (runs.ts). Kept
  * out of `BuddyAllocator` so that its plain `allocPages` stays small enough for V8 to inline.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress } from "../errors.js";
 import { type ConstrainedTarget, takeAligned, takeAt, takeBelow } from "./constrained.js";
 import { isSafeNonNegative, log2Exact, pow2 } from "./order.js";
 import { takeRun, takeRunAt } from "./runs.js";
 import type { AllocAtOptions, AllocOptions } from "./types.js";
-import { validateExact, validatePlacement, validateTag } from "./validate.js";
+import { optionsObject, validateExact, validatePlacement, validateTag } from "./validate.js";
 
 /**
  * `allocPages(count, options)` for a validated count whose block has `order`.
  * @returns the allocation's slot, or -1 when nothing fits.
- * @throws AllocError INVALID_ARGUMENT for a bad option.
+ * @throws AllocError INVALID_ARGUMENT for options that are not an object, or a bad option.
  */
 export function allocWithOptions(
   a: ConstrainedTarget,
@@ -21,7 +21,7 @@ export function allocWithOptions(
   order: number,
   options: AllocOptions,
 ): number {
-  const { align, limit, tag = 0, exact = false } = options;
+  const { align, limit, tag = 0, exact = false } = optionsObject(options, "allocPages: options")!;
   validateTag(tag);
   validatePlacement(align, limit);
   validateExact(exact);
@@ -38,8 +38,8 @@ export function allocWithOptions(
  * `allocAt(address, count, options)` for a validated count whose block has `order`: the aligned
  * block at `address`, or with `exact` the run of `count` pages there.
  * @returns whether it was allocated (false: a page of it is allocated or not managed).
- * @throws AllocError INVALID_ARGUMENT for a bad option or an address not aligned to the block
- * size (to a page, with `exact`).
+ * @throws AllocError INVALID_ARGUMENT for options that are not an object, a bad option, an address
+ * that is not a safe non-negative integer or not aligned to the block size (to a page, with `exact`).
  */
 export function allocAtWithOptions(
   a: ConstrainedTarget,
@@ -48,15 +48,20 @@ export function allocAtWithOptions(
   order: number,
   options: AllocAtOptions | undefined,
 ): boolean {
-  const exact = options?.exact ?? false;
-  const tag = options?.tag ?? 0;
+  const { exact = false, tag = 0 } = optionsObject(options, "allocAt: options") ?? {};
   validateExact(exact);
   validateTag(tag);
-  const size = exact ? a.pageSize : a.pageSize * pow2(order);
-  if (!isSafeNonNegative(address) || address % size !== 0) {
+  if (!isSafeNonNegative(address)) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `address ${show(address)} is not aligned to the ${exact ? "page" : "block"} size ${size}`,
+      `allocAt: address must be a safe non-negative integer, got ${showAddress(address)}`,
+    );
+  }
+  const size = exact ? a.pageSize : a.pageSize * pow2(order);
+  if (address % size !== 0) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `allocAt: address ${showAddress(address)} is not aligned to the ${exact ? "page" : "block"} size ${size}`,
     );
   }
   if (!exact) {

@@ -15,10 +15,17 @@
  * Placement: the smallest non-empty order that fits, and within it the block freed last (LIFO):
  * on our workloads it fragments no more than lowest-address placement and costs a quarter of the
  * time (README, "Placement"). The metadata layout is described in page-map.ts.
+ *
+ * Bad input (validate.ts, and the rule in src/errors.ts): every public method checks each argument
+ * before it does anything with it, without converting it, and throws AllocError INVALID_ARGUMENT
+ * for a value that is not a safe non-negative integer (or out of range, or options that are not an
+ * object) before NOT_ALLOCATED for an address that starts no live allocation; the state is then
+ * exactly as it was. On the hot paths the test for a number comes first (`typeof`), in the same
+ * expression as the integer test the fast path already made.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress, showCount } from "../errors.js";
 import { allocAtWithOptions, allocWithOptions } from "./alloc-options.js";
-import { appendSections, missingSections, withSections } from "./grow.js";
+import { appendSections, checkMetadataSize, missingSections, withSections } from "./grow.js";
 import {
   checkAllocator,
   countFreePages,
@@ -29,7 +36,7 @@ import {
   statsOf,
 } from "./inspect.js";
 import { alignedBlocks, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
-import { ALLOCATED, FREE, MAX_SLOTS, ORDER_MASK, PageMap, type PageStorage, RUN } from "./page-map.js";
+import { ALLOCATED, FREE, ORDER_MASK, PageMap, type PageStorage, RUN } from "./page-map.js";
 import { placeRegion } from "./regions.js";
 import { resizeRun } from "./runs.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
@@ -96,9 +103,10 @@ export class BuddyAllocator implements Inspectable {
 
   /**
    * @param options pageSize (bytes, a power of two, default 4096), maxOrder (0..31, default 20), sectionOrder.
-   * @throws AllocError INVALID_ARGUMENT for a bad option or a largest block beyond 2^53 bytes.
+   * @throws AllocError INVALID_ARGUMENT for options that are not an object, a bad option or a
+   * largest block beyond 2^53 bytes.
    */
-  constructor(options: BuddyOptions = {}) {
+  constructor(options?: BuddyOptions) {
     const { pageSize, maxOrder, sectionOrder } = validateOptions(options);
     this.pageSize = pageSize;
     this.maxOrder = maxOrder;
@@ -145,7 +153,9 @@ export class BuddyAllocator implements Inspectable {
    * With `fresh`, the metadata is initialised with the whole region free; otherwise it is taken
    * as it is. The storage must hold `storagePages(options, start, maxLength)` pages so that
    * `extendRegion` can grow the region in place.
-   * @throws AllocError INVALID_ARGUMENT for bad numbers, no whole page, or storage too small.
+   * @throws AllocError INVALID_ARGUMENT for bad options or numbers, no whole page, storage that is
+   * not a PageStorage or is too small, a `fresh` that is not a boolean, or a region beyond the
+   * metadata limits (checked before anything is built).
    */
   static inStorage(
     options: BuddyOptions,
@@ -156,21 +166,30 @@ export class BuddyAllocator implements Inspectable {
   ): BuddyAllocator {
     const a = new BuddyAllocator(options);
     const [first, end] = wholePages(a.pageSize, start, length);
-    const numbers: number[] = [];
-    for (let n = Math.floor(first / a.sectionBytes); n * a.sectionBytes < end; n++) numbers.push(n);
-    if (numbers.length * 2 ** a.sectionOrder > MAX_SLOTS) {
+    const { state, links } =
+      typeof storage === "object" && storage !== null ? storage : ({} as Partial<PageStorage>);
+    if (!(state instanceof Uint8Array) || !(links instanceof Int32Array)) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `${show(first)}..${show(end)} needs more than ${MAX_SLOTS} pages of metadata`,
+        `inStorage: storage must be { state: Uint8Array, links: Int32Array }, got ${showCount(storage)}`,
       );
     }
-    if (storage.state.length < numbers.length * 2 ** a.sectionOrder) {
+    if (typeof fresh !== "boolean") {
+      throw new AllocError("INVALID_ARGUMENT", `inStorage: fresh must be a boolean, got ${showCount(fresh)}`);
+    }
+    const firstSection = Math.floor(first / a.sectionBytes);
+    const sections = Math.ceil(end / a.sectionBytes) - firstSection;
+    checkMetadataSize(sections, a.sectionOrder, `${showAddress(first)}..${showAddress(end)}`);
+    const slots = sections * 2 ** a.sectionOrder;
+    if (state.length < slots || links.length < a.maxOrder + 2 + 2 * slots) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `page storage of ${storage.state.length} pages is too small for ${show(first)}..${show(end)}`,
+        `page storage of ${state.length} pages is too small for ${showAddress(first)}..${showAddress(end)}`,
       );
     }
-    a.adopt(new PageMap(a.maxOrder, a.sectionOrder, Float64Array.from(numbers), a.sectionBytes, storage));
+    const numbers = new Float64Array(sections);
+    for (let i = 0; i < sections; i++) numbers[i] = firstSection + i;
+    a.adopt(new PageMap(a.maxOrder, a.sectionOrder, numbers, a.sectionBytes, { state, links }));
     if (fresh) a.map.clear();
     a.regionStart.push(first);
     a.regionEnd.push(first);
@@ -194,14 +213,23 @@ export class BuddyAllocator implements Inspectable {
   /**
    * Moves the end of the last region up to `end` (bytes, rounded down to a page) and frees the
    * new pages, merging them with their buddies: for memory that grows, like a WebAssembly.Memory.
-   * @throws AllocError INVALID_ARGUMENT when `end` is below the current end or the storage is too small; OVERLAP never (nothing lies above the last region).
+   * @throws AllocError INVALID_ARGUMENT when `end` is not a safe non-negative integer, there is no
+   * region, `end` is below the current end, the storage is too small or the metadata would pass its
+   * limits (checked before anything is built); OVERLAP never (nothing lies above the last region).
    */
   extendRegion(end: number): void {
-    const last = this.regionEnd.length - 1;
-    if (last < 0 || !isSafeNonNegative(end) || end < this.regionEnd[last]) {
+    if (!isSafeNonNegative(end)) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `extendRegion: ${show(end)} is not above the last region's end`,
+        `extendRegion: end must be a safe non-negative integer, got ${showAddress(end)}`,
+      );
+    }
+    const last = this.regionEnd.length - 1;
+    if (last < 0) throw new AllocError("INVALID_ARGUMENT", "extendRegion: there is no region to extend");
+    if (end < this.regionEnd[last]) {
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        `extendRegion: ${showAddress(end)} is below the last region's end ${showAddress(this.regionEnd[last])}`,
       );
     }
     const from = this.regionEnd[last];
@@ -244,7 +272,10 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError INVALID_ARGUMENT for an order outside 0..maxOrder or a bad tag.
    */
   allocOrder(order: number, tag = 0): number | null {
-    if (order >>> 0 !== order || order > this.maxOrder) rejectOrder(order, this.maxOrder);
+    // `typeof` first: `>>>` would throw on a BigInt and call an object's valueOf.
+    if (typeof order !== "number" || order >>> 0 !== order || order > this.maxOrder) {
+      rejectOrder(order, this.maxOrder);
+    }
     if (tag !== 0) validateTag(tag);
     const slot = this.map.take(order, tag);
     return slot < 0 ? null : this.addressOf(slot);
@@ -271,9 +302,12 @@ export class BuddyAllocator implements Inspectable {
   free(address: number): void {
     const map = this.map;
     const slot = this.slotOf(address);
-    const state = slot < 0 ? 0 : map.state[slot];
+    // A slot of -1 (not a managed page, or not a number) reads undefined, which fails the test.
     // ALLOCATED is the state byte's top bit; `>=` is a few bytes of bytecode shorter than `&`,
-    // and with `allocPages` the alloc and free paths are within bytes of V8's inlining budget.
+    // and with `allocPages` the alloc and free paths are within bytes of V8's inlining budget
+    // (the note on `take` in page-map.ts): no `slot < 0 ? 0 :` guard here, which pays for the
+    // `typeof` test in `slotOf`.
+    const state = map.state[slot];
     if (!(state >= ALLOCATED)) this.rejectAddress(address, "free");
     map.release(slot, state & ORDER_MASK);
   }
@@ -292,13 +326,12 @@ export class BuddyAllocator implements Inspectable {
    * a run afterwards, with its tag. Shrinking frees the tail; growing takes the free pages right
    * after it. O(maxOrder + blocks taken or freed).
    * @returns true when done; false, with nothing changed, when the pages after it are not free.
-   * @throws AllocError NOT_ALLOCATED unless `address` starts a live allocation; INVALID_ARGUMENT
-   * unless `count` is an integer in 1..2^maxOrder.
+   * @throws AllocError INVALID_ARGUMENT unless `count` is an integer in 1..2^maxOrder and `address`
+   * a safe non-negative integer; NOT_ALLOCATED unless `address` starts a live allocation.
    */
   resize(address: number, count: number): boolean {
-    const slot = this.liveSlot(address, "resize");
     orderOfCount(count, this.maxOrder);
-    return resizeRun(this, slot, count);
+    return resizeRun(this, this.liveSlot(address, "resize"), count);
   }
 
   /**
@@ -311,12 +344,12 @@ export class BuddyAllocator implements Inspectable {
 
   /**
    * Sets the tag (an integer 0..65535) of the live block at `address`.
-   * @throws AllocError NOT_ALLOCATED, INVALID_ARGUMENT for a bad tag.
+   * @throws AllocError INVALID_ARGUMENT for a bad tag or a non-address, NOT_ALLOCATED unless
+   * `address` starts a live block.
    */
   setTag(address: number, tag: number): void {
-    const slot = this.liveSlot(address, "setTag");
     validateTag(tag);
-    this.map.setTag(slot, tag);
+    this.map.setTag(this.liveSlot(address, "setTag"), tag);
   }
 
   /**
@@ -358,7 +391,7 @@ export class BuddyAllocator implements Inspectable {
     if (!isSafeNonNegative(address)) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `blockAt: address must be a safe non-negative integer, got ${show(address)}`,
+        `blockAt: address must be a safe non-negative integer, got ${showAddress(address)}`,
       );
     }
     return locateBlock(this, address);
@@ -382,13 +415,16 @@ export class BuddyAllocator implements Inspectable {
     return countFreePages(this.map);
   }
 
-  /** @internal The metadata slot of a page-aligned managed address, or -1. */
+  /** @internal The metadata slot of a page-aligned managed address, or -1 (also for a non-number). */
   slotOf(address: number): number {
-    const whole = address | 0;
-    const offset = (whole - this.lowAddress) | 0;
-    const page = offset >>> this.pageShift;
-    if (whole === address && !(offset & this.pageMask) && page < this.lowPages) {
-      return (this.lowSlot + page) | 0;
+    // `typeof` first: `address | 0` would throw on a BigInt and call an object's valueOf.
+    if (typeof address === "number") {
+      const whole = address | 0;
+      const offset = (whole - this.lowAddress) | 0;
+      const page = offset >>> this.pageShift;
+      if (whole === address && !(offset & this.pageMask) && page < this.lowPages) {
+        return (this.lowSlot + page) | 0;
+      }
     }
     return this.slotOfWide(address);
   }

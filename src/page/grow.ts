@@ -3,9 +3,13 @@
  * numbers. Old sections move by whole runs (one typed-array copy per run of old sections that
  * stay adjacent); free-list links are slots, so they are rewritten by walking the lists, one
  * step per free block. Runs only from `addRegion`.
+ *
+ * Every path that adds sections counts them first, by arithmetic, and refuses a total beyond
+ * MAX_SLOTS pages or MAX_SECTIONS sections before it builds anything (`checkMetadataSize`): a
+ * request for 2^52 bytes is refused at once, not after building lists it cannot hold.
  */
-import { AllocError, show } from "../errors.js";
-import { MAX_SLOTS, NIL, PageMap } from "./page-map.js";
+import { AllocError, showAddress } from "../errors.js";
+import { MAX_SECTIONS, MAX_SLOTS, NIL, PageMap } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
 
 /** Returns a PageMap holding the sections of `old` and `added` (section numbers not in `old`, increasing). */
@@ -55,8 +59,23 @@ export function withSections(old: PageMap, added: number[], maxOrder: number, se
 }
 
 /**
+ * @throws AllocError INVALID_ARGUMENT when `sections` sections of 2^sectionOrder pages would exceed
+ * MAX_SLOTS (about 2^30) pages or MAX_SECTIONS sections of metadata; `what` names the request.
+ */
+export function checkMetadataSize(sections: number, sectionOrder: number, what: string): void {
+  const limit =
+    sections * 2 ** sectionOrder > MAX_SLOTS
+      ? `${MAX_SLOTS} pages`
+      : sections > MAX_SECTIONS
+        ? `${MAX_SECTIONS} sections`
+        : "";
+  if (limit !== "") throw new AllocError("INVALID_ARGUMENT", `${what} needs more than ${limit} of metadata`);
+}
+
+/**
  * Section numbers of [first, end) (bytes) that have no metadata yet, increasing.
- * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed MAX_SLOTS (about 2^30) pages of metadata.
+ * @throws AllocError INVALID_ARGUMENT when the sections spanned would exceed the metadata limits
+ * (`checkMetadataSize`), before any list is built.
  */
 export function missingSections(
   map: PageMap,
@@ -67,12 +86,11 @@ export function missingSections(
 ): number[] {
   const firstSection = Math.floor(first / sectionBytes);
   const spanned = Math.floor((end - 1) / sectionBytes) - firstSection + 1;
-  if ((map.sectionCount + spanned) * 2 ** map.sectionOrder > MAX_SLOTS) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `region ${show(first)}..${show(end)} needs more than ${MAX_SLOTS} pages of metadata`,
-    );
-  }
+  checkMetadataSize(
+    map.sectionCount + spanned,
+    map.sectionOrder,
+    `region ${showAddress(first)}..${showAddress(end)}`,
+  );
   const added: number[] = [];
   for (let n = firstSection; n < firstSection + spanned; n++) {
     if (directory.indexOf(n) < 0) added.push(n);
@@ -83,30 +101,29 @@ export function missingSections(
 /**
  * `map` extended with the sections up to address `end` (bytes) above its last one: old slots keep
  * their indices. Over caller storage the views stay the same and must be large enough.
- * @throws AllocError INVALID_ARGUMENT when caller storage is too small or the metadata would pass MAX_SLOTS.
+ * @throws AllocError INVALID_ARGUMENT when caller storage is too small or the metadata would pass
+ * its limits (`checkMetadataSize`); both are checked before anything is built.
  */
 export function appendSections(map: PageMap, end: number, sectionBytes: number): PageMap {
-  const numbers = Array.from(map.sectionNumber);
-  const last = numbers.length === 0 ? -1 : numbers[numbers.length - 1];
-  for (let n = Math.max(last + 1, 0); n * sectionBytes < end; n++) numbers.push(n);
-  if (numbers.length === map.sectionCount) return map;
-  const pages = numbers.length * 2 ** map.sectionOrder;
-  if (pages > MAX_SLOTS) {
+  const old = map.sectionCount;
+  const from = old === 0 ? 0 : map.sectionNumber[old - 1] + 1;
+  const count = Math.max(Math.ceil(end / sectionBytes) - from, 0); // sections n >= from with n * sectionBytes < end
+  if (count === 0) return map;
+  checkMetadataSize(old + count, map.sectionOrder, `growing to ${showAddress(end)}`);
+  const pages = (old + count) * 2 ** map.sectionOrder;
+  if (map.external && (map.state.length < pages || map.links.length < map.linkBase + 2 * pages)) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `growing to ${show(end)} needs more than ${MAX_SLOTS} pages of metadata`,
+      `page storage of ${map.state.length} pages cannot grow to ${showAddress(end)}`,
     );
   }
-  if (map.external && map.state.length < pages) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `page storage of ${map.state.length} pages cannot grow to ${show(end)}`,
-    );
-  }
+  const numbers = new Float64Array(old + count);
+  numbers.set(map.sectionNumber);
+  for (let i = 0; i < count; i++) numbers[old + i] = from + i;
   const grown = new PageMap(
     map.maxOrder,
     map.sectionOrder,
-    Float64Array.from(numbers),
+    numbers,
     sectionBytes,
     map.external ? map : undefined,
   );

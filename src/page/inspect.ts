@@ -2,7 +2,7 @@
  * Read-only views of a BuddyAllocator: stats, block iterators, blockAt and the invariant check.
  * None of this is on the alloc/free path; clarity wins over speed here.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress } from "../errors.js";
 import { isSafeNonNegative, orderForPages } from "./order.js";
 import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap, RUN } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
@@ -133,7 +133,7 @@ export function checkAllocator(a: Inspectable): void {
     }
     if (coveredUntil > previousEnd && previousEnd >= 0 && base !== previousEnd) {
       corrupt(
-        `the block ending at ${show(coveredUntil)} spans memory with no metadata at ${show(previousEnd)}`,
+        `the block ending at ${showAddress(coveredUntil)} spans memory with no metadata at ${showAddress(previousEnd)}`,
       );
     }
     for (let offset = 0; offset < pages; offset++) {
@@ -144,28 +144,31 @@ export function checkAllocator(a: Inspectable): void {
       if (managed) managedPages++;
       const state = map.state[slot];
       if (address < coveredUntil) {
-        if (state !== 0) corrupt(`page ${show(address)} inside a block has state ${state}`);
+        if (state !== 0) corrupt(`page ${showAddress(address)} inside a block has state ${state}`);
         if (!managed)
-          corrupt(`the block ending at ${show(coveredUntil)} covers unmanaged page ${show(address)}`);
+          corrupt(
+            `the block ending at ${showAddress(coveredUntil)} covers unmanaged page ${showAddress(address)}`,
+          );
         continue;
       }
       if (!managed) {
-        if (state !== 0) corrupt(`unmanaged page ${show(address)} has state ${state}`);
+        if (state !== 0) corrupt(`unmanaged page ${showAddress(address)} has state ${state}`);
         continue;
       }
       if (state === (ALLOCATED | RUN)) {
         const pages = map.prevOf(slot);
-        if (!(pages >= 1 && pages <= 2 ** a.maxOrder)) corrupt(`run at ${show(address)} has ${pages} pages`);
+        if (!(pages >= 1 && pages <= 2 ** a.maxOrder))
+          corrupt(`run at ${showAddress(address)} has ${pages} pages`);
         coveredUntil = address + pages * a.pageSize;
         continue;
       }
       const order = state & ORDER_MASK;
       const isFree = (state & FREE) !== 0;
       if (state === 0 || order > a.maxOrder || isFree === ((state & ALLOCATED) !== 0)) {
-        corrupt(`managed page ${show(address)} is in no block (state ${state})`);
+        corrupt(`managed page ${showAddress(address)} is in no block (state ${state})`);
       }
       const bytes = a.pageSize * 2 ** order;
-      if (address % bytes !== 0) corrupt(`block at ${show(address)} of order ${order} is misaligned`);
+      if (address % bytes !== 0) corrupt(`block at ${showAddress(address)} of order ${order} is misaligned`);
       coveredUntil = address + bytes;
       if (isFree) {
         freePages += 2 ** order;
@@ -174,7 +177,9 @@ export function checkAllocator(a: Inspectable): void {
           const buddy = Math.floor(address / bytes) % 2 === 0 ? address + bytes : address - bytes;
           const buddySlot = a.slotOf(buddy);
           if (buddySlot >= 0 && map.state[buddySlot] === (FREE | order)) {
-            corrupt(`free blocks at ${show(address)} and ${show(buddy)} of order ${order} were not merged`);
+            corrupt(
+              `free blocks at ${showAddress(address)} and ${showAddress(buddy)} of order ${order} were not merged`,
+            );
           }
         }
       }
@@ -182,7 +187,7 @@ export function checkAllocator(a: Inspectable): void {
     previousEnd = base + sectionBytes;
   }
   if (map.sectionCount > 0 && coveredUntil > previousEnd)
-    corrupt(`the block ending at ${show(coveredUntil)} runs past the last section`);
+    corrupt(`the block ending at ${showAddress(coveredUntil)} runs past the last section`);
   checkFreeLists(a, freeHeads);
   let regionPages = 0;
   for (let i = 0; i < a.regionStart.length; i++)
@@ -204,9 +209,9 @@ function checkFreeLists(a: Inspectable, freeHeads: Float64Array): void {
     for (let slot = map.head(order); slot !== NIL; slot = map.nextOf(slot)) {
       if (slot < 0 || slot >= map.state.length) corrupt(`${where} links to slot ${slot}`);
       if (map.state[slot] !== (FREE | order))
-        corrupt(`${where} holds ${show(a.addressOf(slot))} of state ${map.state[slot]}`);
+        corrupt(`${where} holds ${showAddress(a.addressOf(slot))} of state ${map.state[slot]}`);
       if (previous !== NIL && map.prevOf(slot) !== previous) {
-        corrupt(`${where}: broken back link at ${show(a.addressOf(slot))}`);
+        corrupt(`${where}: broken back link at ${showAddress(a.addressOf(slot))}`);
       }
       if (++listed > freeHeads[order]) corrupt(`${where} lists more blocks than are free, or loops`);
       previous = slot;
@@ -226,7 +231,7 @@ export function rejectAddress(a: Inspectable, address: number, operation: string
   if (!isSafeNonNegative(address)) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `${operation}: address must be a safe non-negative integer, got ${show(address)}`,
+      `${operation}: address must be a safe non-negative integer, got ${showAddress(address)}`,
     );
   }
   const block = locateBlock(a, address);
@@ -235,8 +240,8 @@ export function rejectAddress(a: Inspectable, address: number, operation: string
       ? "is outside every region"
       : block.free
         ? "is in a free block (double free?)"
-        : `is inside the block at ${show(block.address)} (interior pointer)`;
-  throw new AllocError("NOT_ALLOCATED", `${operation}: address ${show(address)} ${why}`);
+        : `is inside the block at ${showAddress(block.address)} (interior pointer)`;
+  throw new AllocError("NOT_ALLOCATED", `${operation}: address ${showAddress(address)} ${why}`);
 }
 
 /** Pages in free blocks, counted from the free lists: O(free blocks). */

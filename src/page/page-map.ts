@@ -83,6 +83,13 @@ export const MAX_SECTION_ORDER = 8;
  * index `linkBase + 2 * slot + 1` (linkBase <= 33) stays below 2^31 and `| 0` never wraps it.
  */
 export const MAX_SLOTS = 2 ** 30 - 64;
+/**
+ * Most present sections one allocator holds (2^24): only allocators with small sections reach it
+ * before MAX_SLOTS (sectionOrder below 6). It keeps the per-section lists the allocator builds
+ * (plain arrays while growing, the directory's Map, which holds at most 2^24 entries) within what
+ * V8 can hold: a plain array of more than about 2^27 numbers is a fatal error, not an exception.
+ */
+export const MAX_SECTIONS = 2 ** 24;
 
 /** End of a free list. */
 export const NIL = State.NIL;
@@ -346,8 +353,9 @@ export class PageMap {
    * inlines in turn, fits its budget, and the alloc path inlined whole is worth a tenth. The
    * budget (Node 20): the bytecode already inlined into the caller plus 1.2 times the candidate's
    * (with what its own optimized code inlined) must stay within 920 bytes. A W1 loop calling
-   * `allocPages` and `free` inlines about 436 bytes of alloc path, then `free`'s 391 (x1.2 = 469):
-   * 905. Bytes on these paths decide whether `free` is inlined; --trace-turbo-inlining shows it.
+   * `allocPages` and `free` inlines 447 bytes of alloc path (allocPages 83, orderOfCount 65, take
+   * 244, addressOf 55), then `free`'s 388 (free 73, slotOf 81, release 125, push 109; x1.2 = 466):
+   * 913. Bytes on these paths decide whether `free` is inlined; --trace-turbo-inlining shows it.
    */
   take(order: number, tag: number): number {
     const links = this.links;

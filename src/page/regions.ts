@@ -2,7 +2,7 @@
  * The managed regions: two arrays of byte addresses sorted by start, `regionStart[i]` and
  * `regionEnd[i]` (exclusive), that never overlap. Adjacent regions stay separate entries.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress } from "../errors.js";
 
 /** Index of the first region starting after `address` (binary search). */
 export function regionIndexAfter(starts: readonly number[], address: number): number {
@@ -31,7 +31,7 @@ export function placeRegion(
   if (other >= 0) {
     throw new AllocError(
       "OVERLAP",
-      `region ${show(first)}..${show(end)} overlaps managed region ${show(starts[other])}..${show(ends[other])}`,
+      `region ${showAddress(first)}..${showAddress(end)} overlaps managed region ${showAddress(starts[other])}..${showAddress(ends[other])}`,
     );
   }
   return at;
