@@ -10,7 +10,7 @@
  * undefined, which `sync` also catches. The caller (Heap) holds the lock around every call.
  * Nothing here validates user input except where the file says so; layouts are in layout.ts.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress, showCount } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
@@ -154,7 +154,7 @@ export class HeapCore {
     if (target > this.layout.maxEnd) {
       throw new AllocError(
         "INVALID_ARGUMENT",
-        `grow(${show(bytes)}): the heap was created to grow up to ${show(this.layout.maxEnd)}, not ${show(target)}`,
+        `grow(${showCount(bytes)}): the heap was created to grow up to ${showAddress(this.layout.maxEnd)}, not ${showAddress(target)}`,
       );
     }
     if (target === this.end) return true;
@@ -201,7 +201,13 @@ export class HeapCore {
     if (stretch < 0) return -1;
     const at = placeIn(this, stretch, alignPages);
     takeStretch(this, stretch, at, count);
-    this.pages.allocAt(this.firstPage + at * this.pageSize, count, options);
+    if (this.pages.allocAt(this.firstPage + at * this.pageSize, count, options) === null) {
+      // Only damaged metadata gets here: not a second owner of the pages, an error.
+      throw new AllocError(
+        "CORRUPT",
+        `the free-stretch index offered pages ${at}..${at + count - 1}, which the page allocator does not have free (heap metadata damaged)`,
+      );
+    }
     return at;
   }
 
@@ -277,14 +283,14 @@ export class HeapCore {
     const block = this.pages.blockAt(ptr);
     if (block === null || block.free) return "is in free memory (double free?)";
     if (block.tag === TAG_LARGE)
-      return `is inside the large block at ${show(block.address)} (interior pointer)`;
+      return `is inside the large block at ${showAddress(block.address)} (interior pointer)`;
     const cls = block.tag - TAG_SLAB;
     const rel = ptr - block.address;
     const index = Math.floor(rel / this.size[cls]);
     if (index >= this.objects[cls]) return "points into a slab's trailer (heap metadata)";
     const object = block.address + index * this.size[cls];
     if (object !== ptr)
-      return `is inside the ${this.size[cls]}-byte object at ${show(object)} (interior pointer)`;
+      return `is inside the ${this.size[cls]}-byte object at ${showAddress(object)} (interior pointer)`;
     return "is a free object (double free?)";
   }
 }

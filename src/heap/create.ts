@@ -3,36 +3,37 @@
  * Defaults: start 0, length to the end of the buffer, pageSize 4096, minAlign 16, and maxLength
  * (what the metadata is sized for, once) as HeapOptions documents it.
  */
-import { AllocError, show } from "../errors.js";
 import { computeLayout, type Layout, MAX_ADDRESS, validateGeometry } from "./layout.js";
 import { canGrow, growLimit, type HeapMemory } from "./memory.js";
 import { sizeClasses } from "./size-classes.js";
 import type { HeapOptions } from "./types.js";
+import { invalid, safe } from "./validate.js";
 
 /** How many times its length a WebAssembly.Memory heap may grow to by default. */
 export const WASM_DEFAULT_GROWTH = 8;
 
-const safe = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+/** The constructor's options as `readOptions` read them: any values, not yet checked. */
+export type RawHeapOptions = { [K in keyof HeapOptions]?: unknown };
+
+/** The names of the constructor's options. */
+export const HEAP_OPTIONS = ["start", "length", "maxLength", "pageSize", "minAlign"] as const;
 
 /**
- * The layout of a new heap in `buffer` (the current buffer of `memory`).
+ * The layout of a new heap in `buffer` (the current buffer of `memory`). Only `undefined` means
+ * an option's default; every value is tested without conversion.
  * @throws AllocError INVALID_ARGUMENT for a bad option or a range too small for its metadata.
  */
-export function layoutFor(memory: HeapMemory, buffer: ArrayBufferLike, options: HeapOptions): Layout {
-  const { start = 0, pageSize = 4096, minAlign = 16 } = options;
+export function layoutFor(memory: HeapMemory, buffer: ArrayBufferLike, options: RawHeapOptions): Layout {
+  const start = options.start === undefined ? 0 : options.start;
+  const pageSize = options.pageSize === undefined ? 4096 : options.pageSize;
+  const minAlign = options.minAlign === undefined ? 16 : options.minAlign;
   validateGeometry(pageSize, minAlign);
   if (!safe(start) || start % 8 !== 0 || start >= buffer.byteLength) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `start must be a multiple of 8 inside the buffer, got ${show(start)}`,
-    );
+    throw invalid("new Heap", "start must be a multiple of 8 inside the buffer", start);
   }
-  const length = options.length ?? buffer.byteLength - start;
+  const length = options.length === undefined ? buffer.byteLength - start : options.length;
   if (!safe(length) || start + length > buffer.byteLength) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `length ${show(length)} does not fit in the buffer after ${start}`,
-    );
+    throw invalid("new Heap", `length must fit in the buffer after ${start}`, length);
   }
   let maxLength = options.maxLength;
   if (maxLength === undefined) {
@@ -43,17 +44,14 @@ export function layoutFor(memory: HeapMemory, buffer: ArrayBufferLike, options: 
     } else maxLength = Math.max(length, Math.min(MAX_ADDRESS, limit) - start);
   }
   if (!safe(maxLength) || maxLength < length) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `maxLength must be at least length (${length}), got ${show(maxLength)}`,
-    );
+    throw invalid("new Heap", `maxLength must be an integer of at least length (${length})`, maxLength);
   }
   return computeLayout(
     start,
     length,
     maxLength,
-    pageSize,
-    minAlign,
-    (order) => sizeClasses(pageSize, minAlign, order).count,
+    pageSize as number,
+    minAlign as number,
+    (order) => sizeClasses(pageSize as number, minAlign as number, order).count,
   );
 }

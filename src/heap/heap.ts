@@ -9,14 +9,16 @@
  * This file validates arguments (throwing before any state changes), takes the lock of a shared
  * heap around each operation (lock.ts), and keeps each handle current (HeapCore.sync). The hot
  * paths allocate no JS object; only `allocArray` and the scoped helpers create one, by design.
+ * Arguments are tested with `typeof` before anything else reads them, so no value is converted
+ * (validate.ts states the rule); the fast paths keep their one comparison chain.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError } from "../errors.js";
 import { HeapCore, LARGE, NOT_LIVE } from "./core.js";
-import { layoutFor } from "./create.js";
+import { HEAP_OPTIONS, layoutFor } from "./create.js";
 import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
 import { readHeader, W_LOCK, writeHeader } from "./layout.js";
 import { lock, unlock } from "./lock.js";
-import { bufferOf, type HeapMemory, isShared } from "./memory.js";
+import { bufferOf, checkedBufferOf, type HeapMemory, isShared } from "./memory.js";
 import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { sizeClasses } from "./size-classes.js";
@@ -29,11 +31,20 @@ import type {
   TypedArray,
   TypedArrayConstructor,
 } from "./types.js";
-import { checkSize, notLive, pointerOf } from "./validate.js";
+import {
+  checkPointer,
+  checkSize,
+  elementBytes,
+  invalid,
+  isViewAt,
+  notLive,
+  pointerOf,
+  readOptions,
+  safe,
+} from "./validate.js";
 
 /** Set by `Heap.open` for the constructor: the handle to wrap instead of creating a heap. */
 let opening: HeapCore | null = null;
-const safe = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
 /** A heap of malloc/free memory inside a buffer. Sizes and pointers are bytes. */
 export class Heap {
@@ -48,15 +59,17 @@ export class Heap {
   /**
    * Creates a new, empty heap in `memory` (overwriting the managed range's metadata).
    * @param options start, length, maxLength, pageSize, minAlign: see {@link HeapOptions}.
-   * @throws AllocError INVALID_ARGUMENT for a bad option or a range too small for its metadata.
+   * @throws AllocError INVALID_ARGUMENT for memory that is none of the three kinds, options that
+   * are not an object (or undefined), a bad option, or a range too small for its metadata.
    */
-  constructor(memory: HeapMemory, options: HeapOptions = {}) {
+  constructor(memory: HeapMemory, options?: HeapOptions) {
     if (opening !== null) {
       this.core = opening;
       opening = null;
     } else {
-      const buffer = bufferOf(memory);
-      const layout = layoutFor(memory, buffer, options);
+      const raw = readOptions(options, HEAP_OPTIONS, "new Heap");
+      const buffer = checkedBufferOf(memory);
+      const layout = layoutFor(memory, buffer, raw);
       writeHeader(buffer, layout);
       this.core = new HeapCore(memory, layout, true);
     }
@@ -71,13 +84,25 @@ export class Heap {
   /**
    * Re-opens the heap whose header is at `options.start` (default 0) of `memory`: in another
    * worker, or from bytes that were saved and read back. Every allocation is still there.
-   * @throws AllocError CORRUPT when the bytes are not a heap, are damaged, or are of another version.
+   * Only the header is checked, unless `options.verify` asks for the whole of `check()`.
+   * @throws AllocError CORRUPT when the bytes are not a heap, are damaged (with `verify`: anywhere
+   * in the metadata), or are of another version; INVALID_ARGUMENT for bad memory or options.
    */
-  static open(memory: HeapMemory, options: OpenOptions = {}): Heap {
-    const buffer = bufferOf(memory);
-    const layout = readHeader(buffer, options.start ?? 0, (p, m, o) => sizeClasses(p, m, o).count);
+  static open(memory: HeapMemory, options?: OpenOptions): Heap {
+    const raw = readOptions(options, ["start", "verify"] as const, "Heap.open");
+    if (raw.verify !== undefined && typeof raw.verify !== "boolean") {
+      throw invalid("Heap.open", "verify must be a boolean", raw.verify);
+    }
+    const start = raw.start === undefined ? 0 : raw.start;
+    if (!safe(start) || start % 8 !== 0) {
+      throw invalid("Heap.open", "start must be a non-negative multiple of 8", start);
+    }
+    const buffer = checkedBufferOf(memory);
+    const layout = readHeader(buffer, start, (p, m, o) => sizeClasses(p, m, o).count);
     opening = new HeapCore(memory, layout, false);
-    return new Heap(memory);
+    const heap = new Heap(memory);
+    if (raw.verify === true) heap.check();
+    return heap;
   }
 
   /** The buffer the heap lives in now (a WebAssembly.Memory replaces its buffer when it grows). */
@@ -112,12 +137,13 @@ export class Heap {
   /**
    * Allocates `size` bytes aligned to `align` (a power of two; default and minimum minAlign).
    * @returns the pointer, or null when the heap has no room (grow it, or free something).
-   * @throws AllocError INVALID_ARGUMENT for a size that is negative, not an integer or larger
-   * than the heap can ever hold, or a bad alignment.
+   * @throws AllocError INVALID_ARGUMENT for a size that is not a safe non-negative integer or is
+   * larger than the heap can ever hold, or a bad alignment.
    */
   malloc(size: number, align?: number): number | null {
     const h = this.core;
-    if (align !== undefined || !(size >>> 0 === size && size <= h.maxSmall))
+    // `typeof` first: `>>>` would convert a BigInt, a Symbol or an object (running its valueOf).
+    if (align !== undefined || typeof size !== "number" || !(size >>> 0 === size && size <= h.maxSmall))
       return this.mallocSlow(size, align);
     const cls = h.bySize[(size + 7) >>> 3];
     if (!this.shared) {
@@ -135,13 +161,13 @@ export class Heap {
     }
   }
 
-  private mallocSlow(size: number, align: number | undefined): number | null {
+  private mallocSlow(size: unknown, align: unknown): number | null {
     checkSize(size, this.capacity, "malloc");
     const h = this.core;
     let a = h.layout.minAlign;
     if (align !== undefined) {
       if (!safe(align) || align === 0 || (align & (align - 1)) !== 0 || align > this.capacity) {
-        throw new AllocError("INVALID_ARGUMENT", `malloc: align must be a power of two, got ${show(align)}`);
+        throw invalid("malloc", `align must be a power of two up to ${this.capacity}`, align);
       }
       if (align > a) a = align;
     }
@@ -168,12 +194,8 @@ export class Heap {
    * @throws AllocError INVALID_ARGUMENT as malloc, also when the product overflows.
    */
   calloc(count: number, size: number): number | null {
-    if (!safe(count) || !safe(size)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `calloc: count and size must be safe non-negative integers, got ${show(count)}, ${show(size)}`,
-      );
-    }
+    if (!safe(count)) throw invalid("calloc", "count must be a safe non-negative integer", count);
+    if (!safe(size)) throw invalid("calloc", "size must be a safe non-negative integer", size);
     const total = count * size;
     checkSize(total, this.capacity, "calloc");
     const p = this.malloc(total);
@@ -187,11 +209,13 @@ export class Heap {
    * free; otherwise it moves (the old pointer is then freed). `realloc(null, size)` is `malloc(size)`.
    * Alignment beyond minAlign is not kept when the block moves.
    * @returns the new pointer, or null when there is no room (the old allocation is left intact).
-   * @throws AllocError NOT_ALLOCATED when `ptr` is not live; INVALID_ARGUMENT for a bad size.
+   * @throws AllocError INVALID_ARGUMENT for a bad size or a `ptr` that is not a safe non-negative
+   * integer (nor null); NOT_ALLOCATED when `ptr` is not live.
    */
   realloc(ptr: number | null, size: number): number | null {
-    if (ptr === null) return this.malloc(size);
     checkSize(size, this.capacity, "realloc");
+    if (ptr === null) return this.malloc(size);
+    checkPointer(ptr, "realloc");
     const h = this.core;
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
@@ -207,13 +231,15 @@ export class Heap {
   /**
    * Frees the allocation at `ptr` (a pointer, or a typed array from `allocArray`); `free(null)`
    * does nothing.
-   * @throws AllocError NOT_ALLOCATED when it is not a live allocation (double free, interior
-   * pointer, never allocated), changing nothing; INVALID_ARGUMENT for a view of another buffer.
+   * @throws AllocError INVALID_ARGUMENT for a value that is not a safe non-negative integer, null
+   * or a view of an allocation (a view over another buffer: see `pointerOf` in validate.ts);
+   * NOT_ALLOCATED when it is not a live allocation (double free, interior pointer, never
+   * allocated). Either way nothing changes.
    */
   free(ptr: number | ArrayBufferView | null): void {
     if (typeof ptr !== "number") {
-      if (ptr === null || ptr === undefined) return;
-      ptr = pointerOf(this.core, this.shared, ptr);
+      if (ptr !== null) this.freeView(ptr);
+      return;
     }
     const h = this.core;
     if (!this.shared) {
@@ -230,20 +256,31 @@ export class Heap {
     }
   }
 
+  /** `free` of anything but a number: a view, under the lock (its checks read the metadata). */
+  private freeView(view: unknown): void {
+    if (!ArrayBuffer.isView(view)) {
+      throw invalid("free", "expected a pointer, null or a view of an allocation", view);
+    }
+    this.locked(() => this.release(pointerOf(this.core, this.shared, view)));
+  }
+
   private release(ptr: number): void {
     const h = this.core;
     if (slabFreePtr(h, ptr)) return;
     const kind = h.locate(ptr);
     if (kind >= 0) slabFree(h, kind, h.locPage, h.locIndex);
     else if (kind === LARGE) h.freeLarge(ptr, h.locPage);
-    else throw notLive(this.core, ptr, "free");
+    else if (safe(ptr)) throw notLive(h, ptr, "free");
+    else throw invalid("free", "a pointer is a safe non-negative integer", ptr, true);
   }
 
   /**
    * Bytes usable at `ptr` (its class size, or its block size): at least what was requested.
-   * @throws AllocError NOT_ALLOCATED when `ptr` is not live.
+   * @throws AllocError INVALID_ARGUMENT for a value that is not a safe non-negative integer;
+   * NOT_ALLOCATED when `ptr` is not live.
    */
   usableSize(ptr: number): number {
+    checkPointer(ptr, "usableSize");
     return this.locked(() => {
       const kind = this.core.locate(ptr);
       if (kind === NOT_LIVE) throw notLive(this.core, ptr, "usableSize");
@@ -254,18 +291,37 @@ export class Heap {
   /**
    * Allocates an array of `length` elements of a typed-array type and returns the view over it
    * (free it with `free(view)`). Its contents are not zeroed. Null when there is no room.
-   * @throws AllocError INVALID_ARGUMENT for a bad length or constructor.
+   * `type` is a built-in typed-array constructor or a class extending one; if its constructor
+   * throws, or returns anything but a view of exactly the block, the block is freed again.
+   * @throws AllocError INVALID_ARGUMENT for a bad length or constructor (checked before anything
+   * is allocated), or a constructor that threw (its error is the `cause`) or returned another object.
    */
   allocArray<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T | null {
-    const bytes = type?.BYTES_PER_ELEMENT;
-    if (typeof bytes !== "number" || !safe(length)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `allocArray: needs a typed-array constructor and a length, got ${show(length)}`,
-      );
+    const bytes = elementBytes(type, "allocArray");
+    if (!safe(length)) throw invalid("allocArray", "length must be a safe non-negative integer", length);
+    if (length * bytes > this.capacity) {
+      throw invalid("allocArray", `length * ${bytes} bytes must be at most ${this.capacity}`, length);
     }
     const p = this.malloc(length * bytes, Math.max(bytes, this.minAlign));
-    return p === null ? null : new type(this.core.buffer as ArrayBuffer, p, length);
+    if (p === null) return null;
+    const buffer = this.core.buffer;
+    let view: unknown = null;
+    try {
+      view = new type(buffer as ArrayBuffer, p, length);
+    } catch (e) {
+      this.free(p);
+      const error = new AllocError("INVALID_ARGUMENT", "allocArray: the typed-array constructor threw");
+      Object.defineProperty(error, "cause", { value: e, configurable: true, writable: true });
+      throw error;
+    }
+    if (!isViewAt(view, buffer, p, length * bytes)) {
+      this.free(p);
+      throw new AllocError(
+        "INVALID_ARGUMENT",
+        "allocArray: the constructor did not return a typed array over the block it was given",
+      );
+    }
+    return view as T;
   }
 
   /**
@@ -291,11 +347,7 @@ export class Heap {
    * @throws AllocError INVALID_ARGUMENT beyond the heap's maxLength or for a bad number.
    */
   grow(bytes: number): boolean {
-    if (!safe(bytes))
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `grow: bytes must be a safe non-negative integer, got ${show(bytes)}`,
-      );
+    if (!safe(bytes)) throw invalid("grow", "bytes must be a safe non-negative integer", bytes);
     return this.locked(() => this.core.grow(bytes));
   }
 

@@ -1,14 +1,27 @@
 /**
  * Read-only views of a heap: stats, the live allocations, and the invariant check. None of this
  * is on a hot path; it walks the page allocator's blocks and every slab's bitmap, O(heap).
- * The invariants checked are those stated in layout.ts (side table), size-classes.ts (trailer)
- * and slabs.ts (class lists), plus the page allocator's own (`BuddyAllocator.check`).
+ * The invariants checked are those stated in layout.ts (side table), size-classes.ts (trailer),
+ * slabs.ts (class lists) and stretches.ts (the free-stretch index), plus the page allocator's
+ * own (`BuddyAllocator.check`).
+ *
+ * Damaged metadata. Every walk here is bounded by what it walks over (pages, objects, classes)
+ * and checks each value it follows before using it, so bytes that are not a heap give CORRUPT,
+ * never a hang or another error. `stats` and `liveAllocations` check what they need to stay
+ * bounded and meaningful (block structure, tags, slab sizes, slacks, and that no list is longer
+ * than what it lists: a list that loops is CORRUPT there too); `check` checks everything
+ * that can be checked, with enough redundancy that a single damaged byte that it accepts cannot
+ * make the heap hand out memory twice or refuse a live pointer (the damage fuzz test): every
+ * page's four side words are compared with what the blocks imply, and each slab object's slack
+ * with its bitmap bit.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError, showAddress } from "../errors.js";
+import { ALLOCATED, FREE, NIL, ORDER_MASK, RUN } from "../page/page-map.js";
+import { statsFromFreeBlocks } from "../page/stats.js";
 import type { HeapCore } from "./core.js";
 import { LARGE_KIND, readHeader, TAG_LARGE, TAG_SLAB } from "./layout.js";
-import { sizeClasses } from "./size-classes.js";
-import { classMarked, classOf, eachListed, FIT_CLASSES, FREE_KIND } from "./stretches.js";
+import { FREE_SLACK, sizeClasses } from "./size-classes.js";
+import { checkIndex, countListed, FREE_KIND } from "./stretches.js";
 import type { ClassStats, HeapStats, LiveAllocation } from "./types.js";
 
 const corrupt = (message: string): never => {
@@ -21,7 +34,89 @@ function popcount(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 63;
 }
 
-/** Calls `visit(ptr, requested, cls)` for each live object of the slab of class `cls` at `address`. */
+/**
+ * Calls `visit(page, pages, free, tag)` for each block and run of the page allocator in address
+ * order, from the state bytes, checking each length before stepping over it: O(blocks), bounded
+ * by the page count whatever the bytes say. The tag is 0 for a free block.
+ */
+function eachBlock(
+  h: HeapCore,
+  visit: (page: number, pages: number, free: boolean, tag: number) => void,
+): void {
+  const map = h.pages.map;
+  const base = h.pages.slotOf(h.firstPage);
+  const maxOrder = h.layout.maxOrder;
+  for (let p = 0; p < h.pageCount; ) {
+    const slot = base + p;
+    const state = map.state[slot];
+    const order = state & ORDER_MASK;
+    const kind = state & (ALLOCATED | FREE);
+    let pages = 0;
+    if (kind === ALLOCATED && order === RUN) pages = map.prevOf(slot);
+    else if ((kind === ALLOCATED || kind === FREE) && order <= maxOrder) pages = 2 ** order;
+    else corrupt(`page ${p} starts no block (state ${state})`);
+    if (!(pages >= 1 && pages <= h.pageCount - p)) corrupt(`the block at page ${p} has ${pages} pages`);
+    const free = kind === FREE;
+    visit(p, pages, free, free ? 0 : map.tagOf(slot));
+    p += pages;
+  }
+}
+
+/**
+ * Walks the blocks (`eachBlock`), calling `visit(page, pages, cls)` for each allocated one (cls
+ * -1 for a large block), then checks that every list holds no more than the walk found: each
+ * order's free list exactly its free blocks, each class's slab list at most its slabs, the
+ * free-stretch lists exactly the free stretches. So a list that loops, or leads elsewhere, is
+ * CORRUPT here too, not only in `check`. Fills `freeByOrder` (free blocks per order).
+ */
+function walk(
+  h: HeapCore,
+  freeByOrder: number[],
+  visit: (page: number, pages: number, cls: number) => void,
+): void {
+  const slabs = new Int32Array(h.classes.count);
+  let stretches = 0;
+  let freeEnd = -1;
+  eachBlock(h, (page, pages, free, tag) => {
+    if (free) {
+      freeByOrder[Math.log2(pages)]++;
+      if (page !== freeEnd) stretches++;
+      freeEnd = page + pages;
+      return;
+    }
+    const cls = classOfBlock(h, page, pages, tag);
+    if (cls >= 0) slabs[cls]++;
+    visit(page, pages, cls);
+  });
+  const map = h.pages.map;
+  for (let order = 0; order < freeByOrder.length; order++) {
+    let n = 0;
+    for (let slot = map.head(order); slot !== NIL && n <= freeByOrder[order]; slot = map.nextOf(slot)) n++;
+    if (n !== freeByOrder[order])
+      corrupt(`the free list of order ${order} does not hold its ${freeByOrder[order]} free blocks`);
+  }
+  for (let cls = 0; cls < slabs.length; cls++) {
+    let n = 0;
+    for (let s = h.i32[h.listBase + cls]; s >= 0 && n <= slabs[cls]; s = h.side[(s << 2) + 2]) n++;
+    if (n > slabs[cls]) corrupt(`the list of class ${cls} holds more than its ${slabs[cls]} slabs, or loops`);
+  }
+  if (countListed(h, stretches) !== stretches)
+    corrupt(`the free-stretch lists do not hold the ${stretches} free stretches`);
+}
+
+/** The class of a slab block's tag, checked against its length; a large block is -1. */
+function classOfBlock(h: HeapCore, page: number, pages: number, tag: number): number {
+  if (tag === TAG_LARGE) return -1;
+  const cls = tag - TAG_SLAB;
+  if (!(cls >= 0 && cls < h.classes.count)) corrupt(`the block at page ${page} has tag ${tag}`);
+  if (pages !== h.slabPages[cls]) corrupt(`the slab of class ${cls} at page ${page} has ${pages} pages`);
+  return cls;
+}
+
+/**
+ * Calls `visit(ptr, requested)` for each live object of the slab of class `cls` at `address`.
+ * @throws AllocError CORRUPT for a live object whose slack exceeds its size.
+ */
 function eachObject(
   h: HeapCore,
   cls: number,
@@ -30,23 +125,23 @@ function eachObject(
 ): void {
   const t = (address + h.trailer[cls]) >>> 2;
   const slackAt = (t << 1) + 2 + 2 * h.bitmapWords[cls];
+  const size = h.size[cls];
   for (let i = 0; i < h.objects[cls]; i++) {
     if ((h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0) continue;
-    visit(address + i * h.size[cls], h.size[cls] - h.u16[slackAt + i]);
+    const slack = h.u16[slackAt + i];
+    if (slack > size) corrupt(`live object ${showAddress(address + i * size)} has slack ${slack}`);
+    visit(address + i * size, size - slack);
   }
 }
 
 /** The live allocations in address order. */
 export function liveAllocationsOf(h: HeapCore): LiveAllocation[] {
   const out: LiveAllocation[] = [];
-  for (const b of h.pages.allocatedBlocks()) {
-    if (b.tag === TAG_LARGE) {
-      const page = (b.address - h.firstPage) / h.pageSize;
-      out.push({ ptr: b.address, size: h.side[(page << 2) + 1] >>> 0, tag: TAG_LARGE });
-    } else {
-      eachObject(h, b.tag - TAG_SLAB, b.address, (ptr, size) => out.push({ ptr, size, tag: b.tag }));
-    }
-  }
+  walk(h, new Array<number>(h.layout.maxOrder + 1).fill(0), (page, _, cls) => {
+    const address = h.firstPage + page * h.pageSize;
+    if (cls < 0) out.push({ ptr: address, size: h.side[(page << 2) + 1] >>> 0, tag: TAG_LARGE });
+    else eachObject(h, cls, address, (ptr, size) => out.push({ ptr, size, tag: TAG_SLAB + cls }));
+  });
   return out;
 }
 
@@ -67,27 +162,26 @@ export function statsOf(h: HeapCore): HeapStats {
     });
   }
   const large = { count: 0, requestedBytes: 0, blockBytes: 0, wastedBytes: 0 };
+  const freeBlocksByOrder = new Array<number>(h.layout.maxOrder + 1).fill(0);
   let slabBytes = 0;
   let slabOverhead = 0;
-  for (const b of h.pages.allocatedBlocks()) {
-    const bytes = b.size;
-    if (b.tag === TAG_LARGE) {
-      const page = (b.address - h.firstPage) / h.pageSize;
+  walk(h, freeBlocksByOrder, (page, pages, k) => {
+    const bytes = pages * h.pageSize;
+    if (k < 0) {
       large.count++;
       large.requestedBytes += h.side[(page << 2) + 1] >>> 0;
       large.blockBytes += bytes;
-      continue;
+      return;
     }
-    const k = b.tag - TAG_SLAB;
     const s = classes[k];
     s.slabs++;
     slabBytes += bytes;
     slabOverhead += bytes - c.objects[k] * c.size[k];
-    eachObject(h, k, b.address, (_, requested) => {
+    eachObject(h, k, h.firstPage + page * h.pageSize, (_, requested) => {
       s.liveObjects++;
       s.requestedBytes += requested;
     });
-  }
+  });
   large.wastedBytes = large.blockBytes - large.requestedBytes;
   let used = large.requestedBytes;
   let live = large.count;
@@ -102,7 +196,14 @@ export function statsOf(h: HeapCore): HeapStats {
     slabFree += s.freeObjects * s.size;
   }
   const l = h.layout;
-  const pages = h.pages.stats();
+  const a = h.pages;
+  // The page allocator's figures from the same walk (its own `stats()` follows its free lists).
+  const pages = statsFromFreeBlocks(
+    freeBlocksByOrder,
+    a.totalPages,
+    h.pageSize,
+    a.map.byteLength + a.directory.byteLength,
+  );
   return {
     heapBytes: h.end - l.start,
     pageBytes: h.end - l.firstPage,
@@ -121,130 +222,127 @@ export function statsOf(h: HeapCore): HeapStats {
   };
 }
 
-/** Verifies the header, the page allocator, every block's side records, slab and class list. */
+/*
+ * What each page's side record must be, as `checkHeap` derives it from the blocks:
+ * NONE     all four words 0 (no block or stretch starts there, or a page beyond the heap's end);
+ * OWNER    the owner word as expected, the other three 0 (a slab's other pages, a stretch's last);
+ * LARGE    a large block's first page: owner, the requested size (checked apart), 0, 0;
+ * SLAB     a slab's first page: owner, free count, then its list links (checked by the list walk);
+ * STRETCH  a free stretch's first page: owner, length, then its list links (checked by the index).
+ */
+const NONE = 0;
+const OWNER = 1;
+const LARGE = 2;
+const SLAB = 3;
+const STRETCH = 4;
+
+/**
+ * Verifies the header, the page allocator, and against them every page's side record, every
+ * slab (pages, alignment, bitmap, hint, free count, slacks), the class lists and the free-stretch
+ * index. @throws AllocError CORRUPT naming the first violation.
+ */
 export function checkHeap(h: HeapCore): void {
   const l = h.layout;
-  readHeader(h.buffer, l.start, (p, m, o) => sizeClasses(p, m, o).count);
+  const header = readHeader(h.buffer, l.start, (p, m, o) => sizeClasses(p, m, o).count);
+  if (header.end !== h.end) corrupt(`the header's end ${header.end} is not the heap's ${h.end}`);
   h.pages.check();
   const side = h.side;
-  const maxPages = (l.maxEnd - l.firstPage) / l.pageSize;
-  const head = new Uint8Array(maxPages); // 1: large block, 2: slab
+  const records = side.length >>> 2;
+  const role = new Uint8Array(records);
+  const owner = new Int32Array(records);
   const count = h.classes.count;
   const slabsWithFree = new Int32Array(count);
-  for (const b of h.pages.allocatedBlocks()) {
-    const page = (b.address - h.firstPage) / h.pageSize;
-    const span = b.size / h.pageSize;
-    const at = `block ${show(b.address)}`;
-    if (b.tag === TAG_LARGE) {
-      head[page] = 1;
-      if (side[page << 2] !== ((page << 8) | LARGE_KIND))
-        corrupt(`${at}: large block without its owner word`);
+  const free = new Uint8Array(h.pageCount);
+  eachBlock(h, (page, pages, isFree, tag) => {
+    if (isFree) {
+      free.fill(1, page, page + pages);
+      return;
+    }
+    const address = h.firstPage + page * h.pageSize;
+    const at = `block ${showAddress(address)}`;
+    const cls = classOfBlock(h, page, pages, tag);
+    if (cls < 0) {
+      role[page] = LARGE;
+      owner[page] = (page << 8) | LARGE_KIND;
       const size = side[(page << 2) + 1] >>> 0;
-      if (size > span * h.pageSize) corrupt(`${at}: requested size ${size} does not fit its block`);
-      for (let p = page + 1; p < page + span; p++) {
-        if (side[p << 2] !== 0) corrupt(`${at}: interior page ${p} has owner ${side[p << 2]}`);
-      }
+      if (Math.max(1, Math.ceil(size / h.pageSize)) !== pages)
+        corrupt(`${at}: requested size ${size} does not need its ${pages} pages`);
+      return;
+    }
+    if ((h.firstPageNumber + page) % h.slabAlign[cls] !== 0)
+      corrupt(`${at}: slab of class ${cls} is misaligned`);
+    for (let p = page; p < page + pages; p++) {
+      role[p] = OWNER;
+      owner[p] = (page << 8) | (cls + 1);
+    }
+    role[page] = SLAB;
+    const freeObjects = checkTrailer(h, cls, address, at);
+    if (side[(page << 2) + 1] !== freeObjects)
+      corrupt(`${at}: free count ${side[(page << 2) + 1]}, bitmap has ${freeObjects}`);
+    if (freeObjects > 0) slabsWithFree[cls]++;
+  });
+  const stretches = new Map<number, number>();
+  for (let p = 0; p < h.pageCount; ) {
+    if (free[p] === 0) {
+      p++;
       continue;
     }
-    const cls = b.tag - TAG_SLAB;
-    if (cls < 0 || cls >= count) corrupt(`${at}: tag ${b.tag} is neither large nor a slab class`);
-    if (span !== h.slabPages[cls] || (h.firstPage / h.pageSize + page) % h.slabAlign[cls] !== 0) {
-      corrupt(`${at}: slab of class ${cls} has ${span} pages, or is misaligned`);
+    let end = p + 1;
+    while (end < h.pageCount && free[end] === 1) end++;
+    stretches.set(p, end - p);
+    role[p] = STRETCH;
+    owner[p] = (p << 8) | FREE_KIND;
+    if (end - p > 1) {
+      role[end - 1] = OWNER;
+      owner[end - 1] = (p << 8) | FREE_KIND;
     }
-    head[page] = 2;
-    for (let p = page; p < page + span; p++) {
-      if (side[p << 2] !== ((page << 8) | (cls + 1))) corrupt(`${at}: page ${p} does not point at its slab`);
-    }
-    const free = checkBitmap(h, cls, b.address, at);
-    if (side[(page << 2) + 1] !== free)
-      corrupt(`${at}: free count ${side[(page << 2) + 1]}, bitmap has ${free}`);
-    if (free > 0) slabsWithFree[cls]++;
+    p = end;
   }
-  checkStretches(h, head);
-  for (let p = 0; p < maxPages; p++) {
-    const rest = side[(p << 2) + 1] | side[(p << 2) + 2] | side[(p << 2) + 3];
-    if ((head[p] === 0 || head[p] === 4) && rest !== 0)
-      corrupt(`page ${p} is no block or stretch start but has side words`);
-    const kind = side[p << 2] & 255;
-    if (head[p] === 0 && side[p << 2] !== 0 && (kind === LARGE_KIND || kind === FREE_KIND)) {
-      corrupt(
-        `page ${p} claims a ${kind === FREE_KIND ? "free stretch" : "large block"} that does not exist`,
-      );
-    }
+  const listed = new Uint8Array(records);
+  for (let cls = 0; cls < count; cls++) checkList(h, cls, role, listed, slabsWithFree[cls]);
+  for (let p = 0; p < records; p++) checkRecord(h, p, role[p], owner[p], listed[p] === 1, stretches);
+  const index = checkIndex(h, stretches);
+  if (index !== null) corrupt(index);
+}
+
+/** Compares the side record of page `p` with what its role says it must be. */
+function checkRecord(
+  h: HeapCore,
+  p: number,
+  role: number,
+  owner: number,
+  listed: boolean,
+  stretches: Map<number, number>,
+): void {
+  const s = h.side;
+  const at = p << 2;
+  if (s[at] !== owner) {
+    corrupt(
+      `page ${p}: owner word ${s[at]}, expected ${owner}${role === NONE ? " (no block starts there)" : ""}`,
+    );
   }
-  for (let cls = 0; cls < count; cls++) checkList(h, cls, head, slabsWithFree[cls]);
+  const [w1, w2, w3] = [s[at + 1], s[at + 2], s[at + 3]];
+  if (role === NONE || role === OWNER) {
+    if ((w1 | w2 | w3) !== 0) corrupt(`page ${p}: side words ${w1}, ${w2}, ${w3} where 0 belongs`);
+  } else if (role === LARGE) {
+    if ((w2 | w3) !== 0) corrupt(`large block at page ${p}: list words ${w2}, ${w3}`);
+  } else if (role === STRETCH) {
+    if (w1 !== stretches.get(p)) corrupt(`free stretch at page ${p} of ${stretches.get(p)} pages says ${w1}`);
+  } else if (!listed && (w2 !== -1 || w3 !== -1)) {
+    corrupt(`full slab at page ${p} has list links ${w2}, ${w3}`);
+  }
 }
 
 /**
- * The free-stretch index holds exactly the maximal runs of the page allocator's free pages, each
- * with its records, once, in the list of its length's class; the bitmaps mark the non-empty
- * classes. Marks stretch starts 3 and stretch ends 4 in `head`.
+ * Checks a slab's trailer: the hint, the bitmap (no bit past the last object, none below the
+ * hint), and each object's slack against its bit (FREE_SLACK when free, at most the class size
+ * when live). @returns the number of free objects.
  */
-function checkStretches(h: HeapCore, head: Uint8Array): void {
-  const side = h.side;
-  const expected = new Map<number, number>();
-  let start = -1;
-  let end = -1;
-  const close = () => {
-    if (start >= 0) expected.set(start, end - start);
-  };
-  for (const b of h.pages.freeBlocks()) {
-    const p = (b.address - h.firstPage) / h.pageSize;
-    if (p !== end) {
-      close();
-      start = p;
-    }
-    end = p + 2 ** b.order;
-  }
-  close();
-  for (const [p, pages] of expected) {
-    const at = `free stretch at page ${p} of ${pages} pages`;
-    if (side[p << 2] !== ((p << 8) | FREE_KIND) || side[(p << 2) + 1] !== pages) {
-      corrupt(`${at}: its first page's side words are ${side[p << 2]}, ${side[(p << 2) + 1]}`);
-    }
-    head[p] = 3;
-    if (pages > 1) {
-      if (side[(p + pages - 1) << 2] !== ((p << 8) | FREE_KIND))
-        corrupt(`${at}: its last page does not point back`);
-      head[p + pages - 1] = 4;
-    }
-  }
-  const listed = new Set<number>();
-  eachListedChecked(h, expected, listed);
-  if (listed.size !== expected.size) corrupt(`${expected.size - listed.size} free stretches are in no list`);
-}
-
-/** Walks every class list: each member is an expected stretch of that class, listed once, with sound back links. */
-function eachListedChecked(h: HeapCore, expected: Map<number, number>, listed: Set<number>): void {
-  const lastOf = new Map<number, number>();
-  let error: string | null = null;
-  try {
-    eachListed(h, (p, pages, c) => {
-      if (error !== null) return;
-      if (expected.get(p) !== pages)
-        error = `class list ${c} holds page ${p}, which starts no free stretch of ${pages} pages`;
-      else if (classOf(pages) !== c) error = `a free stretch of ${pages} pages is in class list ${c}`;
-      else if (listed.has(p)) error = `free stretch at page ${p} is listed twice`;
-      else if (h.side[(p << 2) + 3] !== (lastOf.get(c) ?? -1))
-        error = `free stretch at page ${p} has a broken back link`;
-      listed.add(p);
-      lastOf.set(c, p);
-    });
-  } catch (e) {
-    error = (e as Error).message;
-  }
-  if (error !== null) corrupt(error);
-  for (let c = 0; c < FIT_CLASSES; c++) {
-    if (classMarked(h, c) !== lastOf.has(c))
-      corrupt(`the free-stretch bitmaps disagree with class list ${c}`);
-  }
-}
-
-/** Checks a slab's trailer; returns its number of free objects. */
-function checkBitmap(h: HeapCore, cls: number, address: number, at: string): number {
+function checkTrailer(h: HeapCore, cls: number, address: number, at: string): number {
   const t = (address + h.trailer[cls]) >>> 2;
   const words = h.bitmapWords[cls];
   const n = h.objects[cls];
+  const size = h.size[cls];
   const hint = h.i32[t];
   if (hint < 0 || hint >= words) corrupt(`${at}: hint ${hint} outside the bitmap`);
   let free = 0;
@@ -255,20 +353,28 @@ function checkBitmap(h: HeapCore, cls: number, address: number, at: string): num
     if ((bits & ~valid) !== 0) corrupt(`${at}: bitmap has bits past the last object`);
     free += popcount(bits);
   }
-  eachObject(h, cls, address, (ptr, requested) => {
-    if (requested < 0) corrupt(`${at}: object ${show(ptr)} has slack beyond its size`);
-  });
+  const slackAt = (t << 1) + 2 + 2 * words;
+  for (let i = 0; i < n; i++) {
+    const isFree = (h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0;
+    const slack = h.u16[slackAt + i];
+    if (isFree ? slack !== FREE_SLACK : slack > size) {
+      corrupt(`${at}: object ${i} is ${isFree ? "free" : "live"} but its slack is ${slack}`);
+    }
+  }
   return free;
 }
 
-/** Checks the list of `cls`: links, members, and that it holds exactly the slabs with a free object. */
-function checkList(h: HeapCore, cls: number, head: Uint8Array, expected: number): void {
+/**
+ * Checks the list of `cls`: links, members, and that it holds exactly the slabs with a free
+ * object (marking them in `listed`). Bounded by that number.
+ */
+function checkList(h: HeapCore, cls: number, role: Uint8Array, listed: Uint8Array, expected: number): void {
   const side = h.side;
+  const at = `list of class ${cls} (${h.size[cls]} B)`;
   let previous = -1;
-  let listed = 0;
+  let n = 0;
   for (let slab = h.i32[h.listBase + cls]; slab !== -1; slab = side[(slab << 2) + 2]) {
-    const at = `list of class ${cls} (${h.size[cls]} B)`;
-    if (slab < 0 || slab >= head.length || head[slab] !== 2 || (side[slab << 2] & 255) !== cls + 1) {
+    if (!(slab >= 0 && slab < role.length) || role[slab] !== SLAB || (side[slab << 2] & 255) !== cls + 1) {
       corrupt(`${at} holds page ${slab}, not a slab of the class`);
     }
     if (side[(slab << 2) + 3] !== previous) corrupt(`${at}: broken back link at page ${slab}`);
@@ -276,8 +382,10 @@ function checkList(h: HeapCore, cls: number, head: Uint8Array, expected: number)
     if (free === 0) corrupt(`${at} holds the full slab at page ${slab}`);
     if (free === h.objects[cls] && previous !== -1)
       corrupt(`${at}: empty slab at page ${slab} is not the head`);
-    if (++listed > expected) corrupt(`${at} lists more slabs than have a free object, or loops`);
+    if (++n > expected || listed[slab] === 1)
+      corrupt(`${at} lists more slabs than have a free object, or loops`);
+    listed[slab] = 1;
     previous = slab;
   }
-  if (listed !== expected) corrupt(`class ${cls} has ${expected} slabs with free objects, ${listed} listed`);
+  if (n !== expected) corrupt(`class ${cls} has ${expected} slabs with free objects, ${n} listed`);
 }

@@ -32,14 +32,18 @@
  * Metadata is sized for maxEnd once, at creation, so that growing never moves it. Page blocks
  * are tagged in the page allocator too: TAG_LARGE, or TAG_SLAB + class.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pageStorageBytes } from "../page/page-map.js";
 import { FIT_WORDS } from "./stretches.js";
+import { address, count, invalid, safe } from "./validate.js";
 
 export const MAGIC = 0x50414548;
-/** The header format this code reads and writes. */
-export const FORMAT_VERSION = 3;
+/**
+ * The header format this code reads and writes. 4: a free slab object's slack is FREE_SLACK
+ * (version 3 left a freed object's last slack there).
+ */
+export const FORMAT_VERSION = 4;
 export const HEADER_BYTES = 128;
 /** Word (Int32) indices in the header. */
 export const W_MAGIC = 0;
@@ -96,7 +100,7 @@ export function computeLayout(
   if (maxEnd > MAX_ADDRESS || (maxEnd - start) / pageSize > MAX_PAGES) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `a heap ends at or below 2^32 and holds at most 2^24 pages; ${show(start)}+${show(maxLength)} does not`,
+      `a heap ends at or below 2^32 and holds at most 2^24 pages; ${address(start)}+${count(maxLength)} does not`,
     );
   }
   const roughPages = Math.max(1, Math.floor((maxEnd - start) / pageSize));
@@ -114,7 +118,7 @@ export function computeLayout(
   if (firstPage + pageSize > end) {
     throw new AllocError(
       "INVALID_ARGUMENT",
-      `heap ${show(start)}+${show(length)} is too small: its metadata for up to ${show(maxEnd - start)} bytes ends at ${show(firstPage)}`,
+      `heap ${address(start)}+${count(length)} is too small: its metadata for up to ${count(maxEnd - start)} bytes ends at ${address(firstPage)}`,
     );
   }
   return {
@@ -172,19 +176,13 @@ export function writeEnd(buffer: ArrayBufferLike, start: number, end: number): v
  * Checks a heap's page size (a power of two, 256..65536) and minimum alignment (8..128).
  * @throws AllocError INVALID_ARGUMENT naming the bad value.
  */
-export function validateGeometry(pageSize: number, minAlign: number): void {
-  const pow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+export function validateGeometry(pageSize: unknown, minAlign: unknown, operation = "new Heap"): void {
+  const pow2 = (n: unknown): n is number => safe(n) && n > 0 && (n & (n - 1)) === 0;
   if (!pow2(pageSize) || pageSize < 256 || pageSize > 65536) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `pageSize must be a power of two in 256..65536, got ${show(pageSize)}`,
-    );
+    throw invalid(operation, "pageSize must be a power of two in 256..65536", pageSize);
   }
   if (!pow2(minAlign) || minAlign < 8 || minAlign > 128) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `minAlign must be a power of two in 8..128, got ${show(minAlign)}`,
-    );
+    throw invalid(operation, "minAlign must be a power of two in 8..128", minAlign);
   }
 }
 
@@ -195,14 +193,11 @@ export function validateGeometry(pageSize: number, minAlign: number): void {
  */
 export function readHeader(
   buffer: ArrayBufferLike,
-  start: number,
+  start: unknown,
   classCountOf: (pageSize: number, minAlign: number, maxOrder: number) => number,
 ): Layout {
-  if (!Number.isSafeInteger(start) || start < 0 || start % 8 !== 0) {
-    throw new AllocError(
-      "INVALID_ARGUMENT",
-      `start must be a non-negative multiple of 8, got ${show(start)}`,
-    );
+  if (!safe(start) || start % 8 !== 0) {
+    throw invalid("Heap.open", "start must be a non-negative multiple of 8", start);
   }
   if (start + HEADER_BYTES > buffer.byteLength) {
     throw new AllocError("CORRUPT", `no heap header fits at ${start} in ${buffer.byteLength} bytes`);
@@ -221,7 +216,7 @@ export function readHeader(
   const [pageSize, minAlign, maxOrder, classCount] = [u32[4], u32[5], u32[6], u32[7]];
   if (f64[5] !== start) bad(`it says it starts at ${f64[5]}`);
   try {
-    validateGeometry(pageSize, minAlign);
+    validateGeometry(pageSize, minAlign, "its geometry");
   } catch (e) {
     bad((e as Error).message);
   }

@@ -3,7 +3,7 @@
  * growable) or a WebAssembly.Memory. A Memory's buffer object is replaced when it grows (and a
  * non-shared one's old buffer is detached), so a heap always asks for the current one.
  */
-import { AllocError, show } from "../errors.js";
+import { AllocError } from "../errors.js";
 
 /** What a heap can manage. */
 export type HeapMemory = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
@@ -26,19 +26,94 @@ export function isWasmMemory(m: unknown): m is WebAssembly.Memory {
   return typeof WebAssembly !== "undefined" && m instanceof WebAssembly.Memory;
 }
 
+type Getter = (this: unknown) => unknown;
+const getter = (proto: object, key: string): Getter =>
+  Object.getOwnPropertyDescriptor(proto, key)!.get as Getter;
+/** The built-in getters: they check their receiver's internal slots and run no user code. */
+const arrayBufferBytes = getter(ArrayBuffer.prototype, "byteLength");
+const sharedBufferBytes =
+  typeof SharedArrayBuffer === "undefined" ? null : getter(SharedArrayBuffer.prototype, "byteLength");
+const memoryBuffer =
+  typeof WebAssembly === "undefined" ? null : getter(WebAssembly.Memory.prototype, "buffer");
+
 /** The buffer `m` currently exposes. @throws AllocError INVALID_ARGUMENT for anything else. */
 export function bufferOf(m: HeapMemory): ArrayBufferLike {
-  if (isWasmMemory(m)) return m.buffer;
+  if (isWasmMemory(m)) return memoryBuffer!.call(m) as ArrayBufferLike;
   if (
     m instanceof ArrayBuffer ||
     (typeof SharedArrayBuffer !== "undefined" && m instanceof SharedArrayBuffer)
   ) {
     return m;
   }
-  throw new AllocError(
+  throw notMemory(m);
+}
+
+/**
+ * The buffer of `m`, for the constructor and `open`: like `bufferOf`, and `m` must really be what
+ * it claims (checked by the built-in getters, so a Proxy or an object made to inherit from
+ * ArrayBuffer is refused, and none of its code runs).
+ * @throws AllocError INVALID_ARGUMENT for anything else.
+ */
+export function checkedBufferOf(m: unknown): ArrayBufferLike {
+  try {
+    if (isWasmMemory(m)) return memoryBuffer!.call(m) as ArrayBufferLike;
+    if (m instanceof ArrayBuffer) {
+      arrayBufferBytes.call(m);
+      return m;
+    }
+    if (sharedBufferBytes !== null && m instanceof SharedArrayBuffer) {
+      sharedBufferBytes.call(m);
+      return m;
+    }
+  } catch {
+    // a Proxy, or an object that only inherits from a buffer type: refused below
+  }
+  throw notMemory(m);
+}
+
+/** What the built-in getters say about a buffer: none of its own properties is read. */
+export interface BufferFacts {
+  shared: boolean;
+  byteLength: number;
+  /** A growable SharedArrayBuffer or a resizable ArrayBuffer. */
+  growable: boolean;
+  maxByteLength: number;
+}
+
+const optionalGetter = (proto: object | undefined, key: string): Getter | null =>
+  (proto === undefined ? undefined : (Object.getOwnPropertyDescriptor(proto, key)?.get as Getter)) ?? null;
+const SHARED = typeof SharedArrayBuffer === "undefined" ? undefined : SharedArrayBuffer.prototype;
+const sharedGrowable = optionalGetter(SHARED, "growable");
+const sharedMax = optionalGetter(SHARED, "maxByteLength");
+const arrayResizable = optionalGetter(ArrayBuffer.prototype, "resizable");
+const arrayMax = optionalGetter(ArrayBuffer.prototype, "maxByteLength");
+
+/** The facts of `buffer` (a real ArrayBuffer or SharedArrayBuffer, as a view's built-in getter returns it). */
+export function bufferFacts(buffer: ArrayBufferLike): BufferFacts {
+  let shared = false;
+  let byteLength = 0;
+  try {
+    byteLength = sharedBufferBytes!.call(buffer) as number;
+    shared = true;
+  } catch {
+    byteLength = arrayBufferBytes.call(buffer) as number;
+  }
+  const growable = (shared ? sharedGrowable : arrayResizable)?.call(buffer) === true;
+  const max = (shared ? sharedMax : arrayMax)?.call(buffer);
+  return { shared, byteLength, growable, maxByteLength: typeof max === "number" ? max : byteLength };
+}
+
+function notMemory(m: unknown): AllocError {
+  return new AllocError(
     "INVALID_ARGUMENT",
-    `a heap lives in an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory, got ${show(m)}`,
+    `a heap lives in an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory, got ${kindOf(m)}`,
   );
+}
+
+/** The kind of a value, for a message (runs none of its code). */
+function kindOf(m: unknown): string {
+  if (m === null) return "null";
+  return typeof m === "object" ? "another object" : typeof m;
 }
 
 /** True when `buffer` is shared between threads (the heap then takes its lock on every operation). */

@@ -2,7 +2,7 @@
  * realloc's work, under the heap's lock: in place when the new size keeps the object's class,
  * or when a large block's run can shrink (its tail is freed) or grow (the pages right after it
  * are free: the page allocator's `resize`, which never touches the bytes); otherwise a move:
- * allocate, copy the smaller of the two requested sizes, free the old allocation.
+ * allocate, copy the smaller of the old usable size and the new size, free the old allocation.
  */
 
 import { pow2 } from "../page/order.js";
@@ -29,7 +29,9 @@ export function resize(h: HeapCore, ptr: number, size: number): number | null {
     return ptr;
   }
   if (kind === LARGE && !small && resizeLarge(h, ptr, page, size)) return ptr;
-  const keep = Math.min(h.requestedSize(kind, ptr), size);
+  // Up to the old usable size (its class or pages), not the recorded request: the bytes past the
+  // request cost little to copy, and the copy then depends on no value `check` cannot verify.
+  const keep = Math.min(h.usableSize(kind), size);
   const moved = small ? slabAlloc(h, h.bySize[(size + 7) >>> 3], size) : (h.allocLarge(size, 1) ?? -1);
   if (moved < 0) return null;
   h.u8.copyWithin(moved, ptr, ptr + keep);

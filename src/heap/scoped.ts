@@ -8,6 +8,7 @@
  */
 import type { Heap } from "./heap.js";
 import type { TypedArray } from "./types.js";
+import { viewOffsetOf } from "./validate.js";
 
 /** What both scoped kinds share: a pointer freed at most once, by `free()` or by disposal. */
 abstract class ScopedAllocation implements Disposable {
@@ -67,6 +68,6 @@ export class ScopedArray<T extends TypedArray> extends ScopedAllocation {
     heap: Heap,
     readonly view: T,
   ) {
-    super(heap, view.byteOffset);
+    super(heap, viewOffsetOf(view)); // the built-in getter: a subclass cannot override it
   }
 }

@@ -20,12 +20,19 @@
  *
  *   trailer + 0               Int32  hint: no word below this one has a free bit
  *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
- *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object
+ *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object; FREE_SLACK for a free one
+ *   (then, when `objects` is odd, one Uint16 of padding, never read)
+ *
+ * The slack doubles as a check on the bitmap: a live object's slack is at most its class size
+ * (8192), a free object's is FREE_SLACK, so a bitmap bit that flips, or two that swap, disagree
+ * with the slacks, which `check` compares (the free count alone misses a swap).
  *
  * Because objects start at the slab's base, an object whose class is a multiple of a power of two
  * `a` is aligned to `a` when the slab's base is: `a <= slabAlign * pageSize`.
  */
 
+/** The slack of a free object: above any class size, so that `check` tells free from live. */
+export const FREE_SLACK = 0xffff;
 /** Largest request (bytes) served from slabs; larger ones take runs of pages. */
 export const MAX_SMALL = 8192;
 /** Largest class of the four-per-doubling part; above it, the mid classes. */

@@ -11,8 +11,12 @@
  *   back when the page allocator runs out of blocks (`trimEmpty`) or on `Heap.trim()`.
  * - side[4 * slab + 1] is the number of set bits of the slab's bitmap; the hint word is at most
  *   the index of the lowest bitmap word with a set bit.
+ * - A free object's slack is FREE_SLACK (size-classes.ts), a live one's at most its class size:
+ *   every path that frees an object writes it (the literal 0xffff: an imported constant costs a
+ *   check at each use on these paths).
  * Only typed arrays and numbers are touched; nothing allocates a JS object.
  */
+import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
 import { FREE_KIND } from "./stretches.js";
 
@@ -28,7 +32,11 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
   const t = (base + h.trailer[cls]) >>> 2;
   let w = i32[t];
   let bits = i32[t + 1 + w];
-  while (bits === 0) bits = i32[t + 1 + ++w];
+  while (bits === 0) {
+    // The free count said there is a free object: past the bitmap, the metadata is damaged.
+    if (++w >= h.bitmapWords[cls]) throw damagedSlab(slab);
+    bits = i32[t + 1 + w];
+  }
   const low = bits & -bits;
   i32[t + 1 + w] = bits ^ low;
   i32[t] = w;
@@ -72,6 +80,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   if ((word & bit) !== 0) return false;
   i32[t + 1 + w] = word | bit;
   if (w < i32[t]) i32[t] = w;
+  h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
   countFreed(h, cls, slab);
   return true;
 }
@@ -87,6 +96,7 @@ export function slabFree(h: HeapCore, cls: number, slab: number, index: number):
   const w = index >>> 5;
   i32[t + 1 + w] |= 1 << (index & 31);
   if (w < i32[t]) i32[t] = w;
+  h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
   countFreed(h, cls, slab);
 }
 
@@ -126,6 +136,8 @@ function newSlab(h: HeapCore, cls: number): number {
   h.i32[t] = 0;
   h.i32.fill(-1, t + 1, t + 1 + words);
   if ((n & 31) !== 0) h.i32[t + words] = (1 << (n & 31)) - 1;
+  const slack = (t << 1) + 2 + 2 * words;
+  h.u16.fill(0xffff, slack, slack + n); // FREE_SLACK
   h.i32[h.listBase + cls] = slab;
   return slab;
 }
@@ -177,6 +189,14 @@ export function trimEmpty(h: HeapCore): number {
     }
   }
   return released;
+}
+
+/** The error of a slab whose free count and bitmap disagree. */
+function damagedSlab(slab: number): AllocError {
+  return new AllocError(
+    "CORRUPT",
+    `malloc: the slab at page ${slab} counts free objects its bitmap does not have (heap metadata damaged)`,
+  );
 }
 
 /** Sets the slack of live object `index` of `slab` for a request of `size` bytes. */

@@ -22,6 +22,7 @@
  * Class of a length L: L itself below FIT_SUB (one class per length); above, f = log2(L) - 2 and
  * s = the FIT_SUB_LOG2 bits below L's top bit, so a class spans at most 1/8 of its lengths.
  */
+import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
 
 /** Owner-word kind of the first and last page of a free stretch. */
@@ -158,8 +159,12 @@ export function fitStretch(h: HeapCore, pages: number, alignPages: number): numb
       return i32[h.fitBase + 1 + FIT_LEVELS + c];
     }
   }
+  // Bounded: no list holds more stretches than there are pages, so a longer walk is a loop.
+  let guard = h.pageCount;
   for (let k = classOf(pages); k <= Math.min(c, FIT_LEVELS * FIT_SUB - 1); k++) {
     for (let p = i32[h.fitBase + 1 + FIT_LEVELS + k]; p >= 0; p = h.side[(p << 2) + 2]) {
+      if (--guard < 0)
+        throw new AllocError("CORRUPT", `free-stretch list ${k} loops (heap metadata damaged)`);
       if (alignedFrom(h, p, alignPages) + pages <= p + h.side[(p << 2) + 1]) return p;
     }
   }
@@ -183,29 +188,53 @@ export function takeStretch(h: HeapCore, stretch: number, p: number, pages: numb
 }
 
 /**
- * Every listed stretch, for `check`: calls `visit(first page, pages, class)` for each stretch in
- * each class list, and returns the class lists' bitmaps as the index holds them.
+ * Counts the stretches in the index's lists for `stats`, reading only heads and next links, and
+ * stops past `limit` (a list that loops, or holds more than exist). @returns the count.
  */
-export function eachListed(
-  h: HeapCore,
-  visit: (p: number, pages: number, listedClass: number) => void,
-): void {
+export function countListed(h: HeapCore, limit: number): number {
+  let n = 0;
   for (let c = 0; c < FIT_LEVELS * FIT_SUB; c++) {
-    let guard = 0;
     for (let p = h.i32[h.fitBase + 1 + FIT_LEVELS + c]; p >= 0; p = h.side[(p << 2) + 2]) {
-      visit(p, h.side[(p << 2) + 1], c);
-      if (++guard > h.pageCount) throw new RangeError(`class ${c}'s list of free stretches loops`);
+      if (++n > limit) return n;
     }
   }
+  return n;
 }
 
-/** Whether the index's bitmaps say class `c` is non-empty. */
-export function classMarked(h: HeapCore, c: number): boolean {
-  const f = c >>> FIT_SUB_LOG2;
-  return (
-    ((h.i32[h.fitBase] >>> f) & 1) === 1 && ((h.i32[h.fitBase + 1 + f] >>> (c & (FIT_SUB - 1))) & 1) === 1
-  );
+/**
+ * Verifies the index against `stretches` (first page -> length: the maximal runs of free pages,
+ * as `check` found them in the page allocator): every class list holds exactly the stretches of
+ * its class, each once, with sound back links and -1 at its end; an empty class's head is -1;
+ * and the bitmap words are exactly those the non-empty classes give. Bounded: a list that loops
+ * meets a stretch already listed. @returns null, or what is wrong.
+ */
+export function checkIndex(h: HeapCore, stretches: Map<number, number>): string | null {
+  const i32 = h.i32;
+  const side = h.side;
+  const listed = new Set<number>();
+  let top = 0;
+  for (let f = 0; f < FIT_LEVELS; f++) {
+    let bits = 0;
+    for (let s = 0; s < FIT_SUB; s++) {
+      const c = (f << FIT_SUB_LOG2) | s;
+      let previous = -1;
+      for (let p = i32[h.fitBase + 1 + FIT_LEVELS + c]; p !== -1; p = side[(p << 2) + 2]) {
+        const pages = stretches.get(p);
+        if (pages === undefined)
+          return `free-stretch list ${c} holds page ${p}, which starts no free stretch`;
+        if (classOf(pages) !== c) return `a free stretch of ${pages} pages is in list ${c}`;
+        if (listed.has(p)) return `free stretch at page ${p} is listed twice (or its list loops)`;
+        if (side[(p << 2) + 3] !== previous) return `free stretch at page ${p} has a broken back link`;
+        listed.add(p);
+        previous = p;
+      }
+      if (previous !== -1) bits |= 1 << s;
+    }
+    if (i32[h.fitBase + 1 + f] !== bits)
+      return `free-stretch bitmap ${f} is ${i32[h.fitBase + 1 + f]}, lists say ${bits}`;
+    if (bits !== 0) top |= 1 << f;
+  }
+  if (i32[h.fitBase] !== top) return `free-stretch top bitmap is ${i32[h.fitBase]}, lists say ${top}`;
+  if (listed.size !== stretches.size) return `${stretches.size - listed.size} free stretches are in no list`;
+  return null;
 }
-
-/** Number of classes. */
-export const FIT_CLASSES = FIT_LEVELS * FIT_SUB;

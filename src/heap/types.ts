@@ -24,6 +24,11 @@ export interface HeapOptions {
 export interface OpenOptions {
   /** Byte offset of the heap's header in the buffer (default 0). */
   start?: number;
+  /**
+   * Run the whole of `check()` before returning (default false: only the header is checked), so
+   * that bytes from an untrusted source are refused with CORRUPT when any metadata is damaged.
+   */
+  verify?: boolean;
 }
 
 /** One live allocation, as `liveAllocations()` reports it. */
