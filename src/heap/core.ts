@@ -14,12 +14,15 @@ import { AllocError, showAddress, showCount } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
+import { poison } from "./guard.js";
 import {
   B_END,
+  FLAG_GUARD,
   HEADER_BYTES,
   LARGE_KIND,
   type Layout,
   MAX_ADDRESS,
+  readFlags,
   TAG_LARGE,
   TAG_SLAB,
   W_GENERATION,
@@ -58,6 +61,14 @@ export class HeapCore {
   readonly genIndex: number;
   /** The current end of the pages (bytes). */
   end = 0;
+  /** Guard mode (guard.ts): red zones after allocations, poison in freed memory. */
+  readonly guard: boolean;
+  /**
+   * What the fast paths compare against: `maxSmall` and `end`, or -1 and 0 in guard mode, so that
+   * a guarded heap takes the slow paths (where guard mode lives) at no cost to any other heap.
+   */
+  fastSmall = -1;
+  freeEnd = 0;
   generation = -1;
   buffer!: ArrayBufferLike;
   u8!: Uint8Array;
@@ -100,16 +111,18 @@ export class HeapCore {
     this.slabAlign = c.slabAlign;
     this.bySize = c.bySize;
     this.maxSmall = c.maxSmall;
+    this.guard = (readFlags(bufferOf(memory), layout.start) & FLAG_GUARD) !== 0;
+    this.fastSmall = this.guard ? -1 : this.maxSmall;
     if (fresh) {
       this.attach(false);
       this.i32.fill(-1, this.listBase, this.listBase + c.count);
       this.side.fill(0);
-      this.end = layout.end;
-      this.pageCount = (this.end - this.firstPage) / this.pageSize;
+      this.setEnd(layout.end);
       this.generation = this.i32[this.genIndex];
       this.pages = this.pageAllocator(layout.end, true);
       clearIndex(this);
       releaseStretch(this, 0, this.pageCount);
+      if (this.guard) poison(this.u8, this.firstPage, this.end - this.firstPage);
     } else {
       this.attach(true);
     }
@@ -127,8 +140,7 @@ export class HeapCore {
     this.side = new Int32Array(buffer, l.sideOffset, 4 * l.storagePages);
     if (!pages) return;
     this.generation = this.i32[this.genIndex];
-    this.end = new Float64Array(buffer, l.start, 8)[B_END / 8];
-    this.pageCount = (this.end - this.firstPage) / this.pageSize;
+    this.setEnd(new Float64Array(buffer, l.start, 8)[B_END / 8]);
     this.pages = this.pageAllocator(this.end, false);
   }
 
@@ -137,6 +149,13 @@ export class HeapCore {
     const storage = pageStorageIn(this.buffer, l.storageOffset, l.storagePages, l.maxOrder);
     const options = { pageSize: l.pageSize, maxOrder: l.maxOrder };
     return BuddyAllocator.inStorage(options, l.firstPage, end - l.firstPage, storage, fresh);
+  }
+
+  /** Sets the end of the pages (bytes) and what is derived from it. */
+  private setEnd(end: number): void {
+    this.end = end;
+    this.freeEnd = this.guard ? 0 : end;
+    this.pageCount = (end - this.firstPage) / this.pageSize;
   }
 
   /** Rebuilds this handle if another one grew the heap (or the memory detached its buffer). */
@@ -165,8 +184,8 @@ export class HeapCore {
     this.pages.extendRegion(target);
     writeEnd(this.buffer, this.layout.start, target);
     const added = (target - this.end) / this.pageSize;
-    this.end = target;
-    this.pageCount += added;
+    if (this.guard) poison(this.u8, this.end, target - this.end);
+    this.setEnd(target);
     releaseStretch(this, this.pageCount - added, added);
     this.generation = (this.i32[this.genIndex] + 1) | 0;
     this.i32[this.genIndex] = this.generation;

@@ -16,7 +16,7 @@ export const WASM_DEFAULT_GROWTH = 8;
 export type RawHeapOptions = { [K in keyof HeapOptions]?: unknown };
 
 /** The names of the constructor's options. */
-export const HEAP_OPTIONS = ["start", "length", "maxLength", "pageSize", "minAlign"] as const;
+export const HEAP_OPTIONS = ["start", "length", "maxLength", "pageSize", "minAlign", "guard"] as const;
 
 /**
  * The layout of a new heap in `buffer` (the current buffer of `memory`). Only `undefined` means

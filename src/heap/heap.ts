@@ -15,8 +15,10 @@
 import { AllocError } from "../errors.js";
 import { HeapCore, LARGE, NOT_LIVE } from "./core.js";
 import { HEAP_OPTIONS, layoutFor } from "./create.js";
+import { GUARD_BYTES } from "./guard.js";
+import { checkGuards, guardedAlloc, guardedFree } from "./guarded.js";
 import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
-import { readHeader, W_LOCK, writeHeader } from "./layout.js";
+import { FLAG_GUARD, readHeader, W_LOCK, writeHeader } from "./layout.js";
 import { lock, unlock } from "./lock.js";
 import { bufferOf, checkedBufferOf, type HeapMemory, isShared } from "./memory.js";
 import { RESIZE_NOT_LIVE, resize } from "./resize.js";
@@ -68,9 +70,12 @@ export class Heap {
       opening = null;
     } else {
       const raw = readOptions(options, HEAP_OPTIONS, "new Heap");
+      if (raw.guard !== undefined && typeof raw.guard !== "boolean") {
+        throw invalid("new Heap", "guard must be a boolean", raw.guard);
+      }
       const buffer = checkedBufferOf(memory);
       const layout = layoutFor(memory, buffer, raw);
-      writeHeader(buffer, layout);
+      writeHeader(buffer, layout, raw.guard === true ? FLAG_GUARD : 0);
       this.core = new HeapCore(memory, layout, true);
     }
     const l = this.core.layout;
@@ -143,7 +148,8 @@ export class Heap {
   malloc(size: number, align?: number): number | null {
     const h = this.core;
     // `typeof` first: `>>>` would convert a BigInt, a Symbol or an object (running its valueOf).
-    if (align !== undefined || typeof size !== "number" || !(size >>> 0 === size && size <= h.maxSmall))
+    // fastSmall is maxSmall, or -1 in guard mode: a guarded heap always takes the slow path.
+    if (align !== undefined || typeof size !== "number" || !(size >>> 0 === size && size <= h.fastSmall))
       return this.mallocSlow(size, align);
     const cls = h.bySize[(size + 7) >>> 3];
     if (!this.shared) {
@@ -171,9 +177,10 @@ export class Heap {
       }
       if (align > a) a = align;
     }
+    const want = h.guard ? size + GUARD_BYTES : size; // room for the red zone
     let cls = -1;
-    if (size <= h.maxSmall && a <= h.maxSmall) {
-      cls = h.bySize[(size + 7) >>> 3];
+    if (want <= h.maxSmall && a <= h.maxSmall) {
+      cls = h.bySize[(want + 7) >>> 3];
       // An object is aligned to `a` when its class is a multiple of `a` and its slab's base is.
       while (cls < h.classes.count && (h.size[cls] % a !== 0 || a > h.slabAlign[cls] * h.pageSize)) cls++;
       if (cls === h.classes.count) cls = -1;
@@ -181,6 +188,7 @@ export class Heap {
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
       h.sync();
+      if (h.guard) return guardedAlloc(h, cls, size, a);
       if (cls < 0) return h.allocLarge(size, a);
       const p = slabAlloc(h, cls, size);
       return p < 0 ? null : p;
@@ -217,6 +225,7 @@ export class Heap {
     if (ptr === null) return this.malloc(size);
     checkPointer(ptr, "realloc");
     const h = this.core;
+    if (h.guard) return this.reallocGuarded(ptr, size);
     if (this.shared) lock(h.i32, this.lockIndex);
     try {
       h.sync();
@@ -264,10 +273,28 @@ export class Heap {
     this.locked(() => this.release(pointerOf(this.core, this.shared, view)));
   }
 
+  /**
+   * Guard mode's realloc: always a move, so that the new allocation gets a fresh red zone and the
+   * old one is checked and poisoned by `free`.
+   */
+  private reallocGuarded(ptr: number, size: number): number | null {
+    const kept = this.locked(() => {
+      const kind = this.core.locate(ptr);
+      if (kind === NOT_LIVE) throw notLive(this.core, ptr, "realloc");
+      return Math.min(this.core.requestedSize(kind, ptr), size);
+    });
+    const moved = this.malloc(size);
+    if (moved === null) return null;
+    this.core.u8.copyWithin(moved, ptr, ptr + kept);
+    this.free(ptr);
+    return moved;
+  }
+
   private release(ptr: number): void {
     const h = this.core;
-    if (slabFreePtr(h, ptr)) return;
+    if (slabFreePtr(h, ptr)) return; // never in guard mode: its freeEnd is 0
     const kind = h.locate(ptr);
+    if (h.guard && kind !== NOT_LIVE) guardedFree(h, kind, ptr);
     if (kind >= 0) slabFree(h, kind, h.locPage, h.locIndex);
     else if (kind === LARGE) h.freeLarge(ptr, h.locPage);
     else if (safe(ptr)) throw notLive(h, ptr, "free");
@@ -284,7 +311,8 @@ export class Heap {
     return this.locked(() => {
       const kind = this.core.locate(ptr);
       if (kind === NOT_LIVE) throw notLive(this.core, ptr, "usableSize");
-      return this.core.usableSize(kind);
+      // In guard mode the bytes after the request are its red zone: only the request is usable.
+      return this.core.guard ? this.core.requestedSize(kind, ptr) : this.core.usableSize(kind);
     });
   }
 
@@ -369,7 +397,15 @@ export class Heap {
    * @throws AllocError CORRUPT naming the first violation.
    */
   check(): void {
-    this.locked(() => checkHeap(this.core));
+    this.locked(() => {
+      checkHeap(this.core);
+      if (this.core.guard) checkGuards(this.core);
+    });
+  }
+
+  /** True for a heap in guard mode (`new Heap(memory, { guard: true })`). */
+  get guard(): boolean {
+    return this.core.guard;
   }
 
   /** Every live allocation `{ ptr, size, tag }` in address order: a snapshot taken when iteration starts. */

@@ -15,10 +15,12 @@
  * page's four side words are compared with what the blocks imply, and each slab object's slack
  * with its bitmap bit.
  */
+
 import { AllocError, showAddress } from "../errors.js";
 import { ALLOCATED, FREE, NIL, ORDER_MASK, RUN } from "../page/page-map.js";
 import { statsFromFreeBlocks } from "../page/stats.js";
 import type { HeapCore } from "./core.js";
+import { GUARD_BYTES } from "./guard.js";
 import { LARGE_KIND, readHeader, TAG_LARGE, TAG_SLAB } from "./layout.js";
 import { FREE_SLACK, sizeClasses } from "./size-classes.js";
 import { checkIndex, countListed, FREE_KIND } from "./stretches.js";
@@ -265,7 +267,8 @@ export function checkHeap(h: HeapCore): void {
       role[page] = LARGE;
       owner[page] = (page << 8) | LARGE_KIND;
       const size = side[(page << 2) + 1] >>> 0;
-      if (Math.max(1, Math.ceil(size / h.pageSize)) !== pages)
+      const held = h.guard ? size + GUARD_BYTES : size; // guard mode: room for the red zone
+      if (Math.max(1, Math.ceil(held / h.pageSize)) !== pages)
         corrupt(`${at}: requested size ${size} does not need its ${pages} pages`);
       return;
     }

@@ -13,7 +13,8 @@
  *               (lock, generation, checksum, end), which change as the heap lives
  *     +40  f64  start        +48  f64  end (current end of the pages, a page multiple)
  *     +56  f64  maxEnd       +64  f64  storage offset   +72  f64  side-table offset
- *     +80  f64  firstPage (the first allocatable page)  +88 .. +127  zero
+ *     +80  f64  firstPage (the first allocatable page)
+ *     +88  u32  flags: bit 0 (FLAG_GUARD) guard mode, red zones and poison (guard.ts)   +92 .. +127  zero
  *     +128 i32[classCount]  head of each class's list of slabs with a free object (page index
  *               relative to firstPage), or -1
  *   fit (start + 128 + 4 * classCount)  i32[FIT_WORDS]: the free-stretch index (stretches.ts):
@@ -51,6 +52,10 @@ export const W_VERSION = 1;
 export const W_LOCK = 2;
 export const W_GENERATION = 3;
 const W_CHECKSUM = 9;
+/** Word index of the flags. */
+const W_FLAGS = 22;
+/** Header flag: the heap runs in guard mode (guard.ts). */
+export const FLAG_GUARD = 1;
 /** Byte offsets of the f64 fields. */
 export const B_END = 48;
 /** Owner kind of the first page of a large block. */
@@ -147,7 +152,7 @@ function checksum(words: Uint32Array): number {
 }
 
 /** Writes a fresh header (lock free, generation 0) for `l` at `l.start` of `buffer`. */
-export function writeHeader(buffer: ArrayBufferLike, l: Layout): void {
+export function writeHeader(buffer: ArrayBufferLike, l: Layout, flags = 0): void {
   new Uint8Array(buffer, l.start, HEADER_BYTES).fill(0);
   const u32 = new Uint32Array(buffer, l.start, HEADER_BYTES / 4);
   const f64 = new Float64Array(buffer, l.start, HEADER_BYTES / 8);
@@ -164,7 +169,13 @@ export function writeHeader(buffer: ArrayBufferLike, l: Layout): void {
   f64[8] = l.storageOffset;
   f64[9] = l.sideOffset;
   f64[10] = l.firstPage;
+  u32[W_FLAGS] = flags;
   u32[W_CHECKSUM] = checksum(u32);
+}
+
+/** The flags of the header at `start` (read after `readHeader` or `writeHeader`). */
+export function readFlags(buffer: ArrayBufferLike, start: number): number {
+  return new Uint32Array(buffer, start, HEADER_BYTES / 4)[W_FLAGS];
 }
 
 /** Records a new end of the pages (after growth). */
@@ -213,6 +224,7 @@ export function readHeader(
     bad(`format version ${u32[W_VERSION]}, this library reads version ${FORMAT_VERSION}`);
   }
   if (u32[W_CHECKSUM] !== checksum(u32)) bad("checksum mismatch: the header is damaged");
+  if ((u32[W_FLAGS] & ~FLAG_GUARD) !== 0) bad(`unknown flags ${u32[W_FLAGS]}`);
   const [pageSize, minAlign, maxOrder, classCount] = [u32[4], u32[5], u32[6], u32[7]];
   if (f64[5] !== start) bad(`it says it starts at ${f64[5]}`);
   try {

@@ -18,6 +18,7 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
+import { poison } from "./guard.js";
 import { FREE_KIND } from "./stretches.js";
 
 /** An object of class `cls` for a request of `size` bytes; its address, or -1 when out of pages. */
@@ -62,7 +63,7 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
  */
 export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const off = ptr - h.firstPage;
-  if (!(off >= 0 && ptr < h.end) || ptr >>> 0 !== ptr) return false;
+  if (!(off >= 0 && ptr < h.freeEnd) || ptr >>> 0 !== ptr) return false; // freeEnd: 0 in guard mode
   const side = h.side;
   const owner = side[(off >>> h.pageShift) << 2];
   const kind = owner & 255;
@@ -169,8 +170,10 @@ function unlink(h: HeapCore, cls: number, slab: number): void {
 /** Gives an unlisted slab's pages back to the page allocator and clears its side records. */
 function dropSlab(h: HeapCore, cls: number, slab: number): void {
   const pages = h.slabPages[cls];
+  const address = h.firstPage + slab * h.pageSize;
   h.side.fill(0, slab << 2, (slab + pages) << 2);
-  h.releasePages(h.firstPage + slab * h.pageSize, slab, pages);
+  if (h.guard) poison(h.u8, address, pages * h.pageSize); // its trailer too: free memory is all poison
+  h.releasePages(address, slab, pages);
 }
 
 /**

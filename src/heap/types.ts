@@ -18,6 +18,13 @@ export interface HeapOptions {
   pageSize?: number;
   /** Alignment of every pointer and granule of the size classes: a power of two in 8..128 (default 16). */
   minAlign?: number;
+  /**
+   * Guard mode, for finding overflows and writes after free (default false): a red zone after
+   * every allocation, checked on `free`, `realloc` and `check()`; freed memory poisoned and
+   * checked when handed out again. Reports are AllocError CORRUPT naming the allocation. Kept in
+   * the header: `Heap.open` finds it. It costs a heap that does not use it nothing.
+   */
+  guard?: boolean;
 }
 
 /** Options of `Heap.open`. */
