@@ -27,13 +27,33 @@ function firstNot(u8: Uint8Array, from: number, to: number, value: number): numb
   return -1;
 }
 
+/** Eight POISON bytes read as one float64 (a finite number, so `!==` compares its bits). */
+const POISON_WORD = new Float64Array(new Uint8Array(8).fill(0xdd).buffer)[0];
+
+/**
+ * `firstNot(u8, from, to, POISON)`, eight bytes at a time over the 8-aligned middle: a freed
+ * large block is checked whole every time it is handed out again.
+ */
+function firstNotPoison(u8: Uint8Array, from: number, to: number): number {
+  const lo = (from + 7) & ~7;
+  const hi = to & ~7;
+  if (hi - lo < 64 || u8.byteOffset !== 0) return firstNot(u8, from, to, POISON);
+  const head = firstNot(u8, from, lo, POISON);
+  if (head >= 0) return head;
+  const words = new Float64Array(u8.buffer, lo, (hi - lo) >>> 3);
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== POISON_WORD) return firstNot(u8, lo + i * 8, lo + i * 8 + 8, POISON);
+  }
+  return firstNot(u8, hi, to, POISON);
+}
+
 /**
  * Hands out `usable` bytes at `ptr` for a request of `size`: checks that they still hold the
  * poison of freed memory, then fills the red zone after `size`.
  * @throws AllocError CORRUPT when a freed byte was written (a write after free).
  */
 export function armAllocation(u8: Uint8Array, ptr: number, size: number, usable: number): void {
-  const bad = firstNot(u8, ptr, ptr + usable, POISON);
+  const bad = firstNotPoison(u8, ptr, ptr + usable);
   if (bad >= 0) {
     throw new AllocError(
       "CORRUPT",

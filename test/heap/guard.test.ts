@@ -55,6 +55,17 @@ describe("guard mode", () => {
     expect(again).toBeNull(); // it stopped at the first allocation of that memory
   });
 
+  it("finds a write into a freed large block, anywhere in it", () => {
+    const heap = new Heap(new ArrayBuffer(MiB), { guard: true });
+    for (const offset of [0, 7, 10_001, 20_015]) {
+      const p = heap.malloc(20_000)!;
+      heap.free(p);
+      new Uint8Array(heap.buffer)[p + offset] = 0;
+      expect(corrupt(() => heap.malloc(20_000)).message).toContain("write after free");
+      new Uint8Array(heap.buffer)[p + offset] = 0xdd; // mend it for the next round
+    }
+  });
+
   it("keeps requested bytes, calloc zeroes, realloc moves with the contents, usableSize is the request", () => {
     const heap = new Heap(new ArrayBuffer(MiB), { guard: true });
     const p = heap.calloc(10, 8)!;
