@@ -22,6 +22,8 @@ export interface SimulatePlan {
   trace: string | null;
   memory: number;
   pageSize: number;
+  /** Run the heap in guard mode (red zones and poison). */
+  guard: boolean;
   /** Operations per built-in workload. */
   ops: number;
   seed: number;
@@ -52,6 +54,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   allocator: { type: "string", short: "a" },
   memory: { type: "string", short: "m" },
   "page-size": { type: "string" },
+  guard: { type: "boolean" },
   ops: { type: "string", short: "n" },
   seed: { type: "string" },
   out: { type: "string", short: "o" },
@@ -78,6 +81,7 @@ export function parseSimulateArgs(argv: string[]): SimulatePlan | null {
     trace: str("trace") ?? null,
     memory: str("memory") === undefined ? 64 * 2 ** 20 : parseBytes("memory", str("memory")!),
     pageSize,
+    guard: values.guard === true,
     ops: str("ops") === undefined ? 200_000 : parseCount("ops", str("ops")!, 1, 20_000_000),
     seed: str("seed") === undefined ? 1 : parseCount("seed", str("seed")!, 0, 2 ** 32 - 1),
     out: str("out") ?? "reports/simulate.html",

@@ -77,7 +77,7 @@ export async function simulate(plan: SimulatePlan, io: CliIO): Promise<SimulateO
     const workload = run.workload === null ? null : WORKLOADS[run.workload];
     const ops = trace ?? workload!.generate(params);
     lastOps = ops;
-    const sizes = { memory: plan.memory, pageSize: plan.pageSize };
+    const sizes = { memory: plan.memory, pageSize: plan.pageSize, guard: plan.guard };
     const target = makeTarget(run.target, sizes);
     const name = workload?.name ?? plan.trace!;
     const bar = new ProgressBar(io.progress, `${name} on ${run.target}`.padEnd(24), plan.progress);

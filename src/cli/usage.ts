@@ -32,6 +32,8 @@ options:
                          page for a trace)
   -m, --memory BYTES     memory per allocator (default 64MiB; units K, M, G are binary)
       --page-size BYTES  page size, a power of two (default 4096)
+      --guard            run the heap in guard mode: red zones after every block and
+                         poisoned free memory, checked on free (finds overflows)
   -n, --ops N            operations per workload (default 200000; 200k and 2m are accepted)
       --seed N           seed of the workloads' random numbers (default 1)
   -o, --out FILE         the HTML report (default reports/simulate.html)

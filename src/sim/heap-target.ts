@@ -4,6 +4,7 @@
  * the heap's pages: each slab and each large block is one page block, tagged by the heap
  * (TAG_SLAB + class, TAG_LARGE), with a note saying how full each slab is.
  */
+import { GUARD_BYTES } from "../heap/guard.js";
 import { Heap, TAG_LARGE, TAG_SLAB } from "../heap/index.js";
 import type { MapBlock, MapModel } from "../viz/types.js";
 import type { SimTarget, Usage } from "./target.js";
@@ -14,6 +15,8 @@ export interface HeapTargetOptions {
   memory: number;
   /** Bytes per page of the heap's page allocator (default 4096). */
   pageSize?: number;
+  /** Guard mode: red zones and poison (see HeapOptions.guard; default false). */
+  guard?: boolean;
 }
 
 /** Names of the heap's page tags for map legends (slab classes are listed by object size). */
@@ -33,7 +36,10 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
   const heap =
     source instanceof Heap
       ? source
-      : new Heap(new ArrayBuffer(source.memory), { pageSize: source.pageSize ?? 4096 });
+      : new Heap(new ArrayBuffer(source.memory), {
+          pageSize: source.pageSize ?? 4096,
+          guard: source.guard === true,
+        });
   const stats = heap.stats();
   const totalBytes = stats.pageBytes;
   // The bytes malloc(size) reserves, without asking the heap (usableSize would take its lock and
@@ -59,9 +65,10 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
       heap.free(address);
     },
     reservedBytes(size: number): number {
-      return size <= largestClass
-        ? classFor[Math.ceil(size / granule)]
-        : pageSize * Math.ceil(size / pageSize); // a large block is an exact run of pages
+      const held = heap.guard ? size + GUARD_BYTES : size; // guard mode: room for the red zone
+      return held <= largestClass
+        ? classFor[Math.ceil(held / granule)]
+        : pageSize * Math.ceil(held / pageSize); // a large block is an exact run of pages
     },
     usage(): Usage {
       const s = heap.stats();

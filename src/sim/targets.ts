@@ -14,6 +14,8 @@ export interface TargetOptions {
   memory: number;
   /** Bytes per page (a power of two). */
   pageSize: number;
+  /** The heap in guard mode (red zones and poison); the other allocators ignore it. */
+  guard?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function freshTargets(kind: TargetKind, options: TargetOptions): () => Si
       buffer = target.heap.buffer as ArrayBuffer;
       return target;
     }
-    return heapTarget(new Heap(buffer, { pageSize: options.pageSize }));
+    return heapTarget(new Heap(buffer, { pageSize: options.pageSize, guard: options.guard === true }));
   };
 }
 

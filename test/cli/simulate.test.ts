@@ -126,6 +126,23 @@ describe("simulate", () => {
     );
   });
 
+  it("--guard runs the heap in guard mode: its red zones show as rounding waste", async () => {
+    const io = captureIO();
+    writeFileSync(join(io.cwd, "w.trace"), "a 1 100\na 2 5000\na 3 20000\nf 1\n");
+    const plain = await cli(["simulate", "-t", "w.trace", "-a", "heap", "-m", "1MiB"], io);
+    expect(plain.code).toBe(0);
+    const plainWaste = tableRows(io.stdout)[0][7];
+    const guarded = captureIO();
+    writeFileSync(join(guarded.cwd, "w.trace"), "a 1 100\na 2 5000\na 3 20000\nf 1\n");
+    const { code } = await cli(["simulate", "-t", "w.trace", "-a", "heap", "-m", "1MiB", "--guard"], guarded);
+    expect(code).toBe(0);
+    // 100 bytes take the 112-byte class, but 100 + 16 of red zone the 128-byte one: more waste.
+    const avg = (cell: string) => Number.parseFloat(cell.split("/")[0]);
+    expect(avg(tableRows(guarded.stdout)[0][7])).toBeGreaterThan(avg(plainWaste));
+    expect(parseSimulateArgs(["--guard"])!.guard).toBe(true);
+    expect(parseSimulateArgs([])!.guard).toBe(false);
+  });
+
   it("replays a trace file on the allocators asked for", async () => {
     const io = captureIO();
     writeFileSync(join(io.cwd, "t.trace"), "# mine\na 1 5000\na 2 100 3\nf 1\na 3 70000\n");
