@@ -87,15 +87,22 @@ export function writeHeader(buffer: SharedArrayBuffer, g: Geometry): void {
   Atomics.store(h, H_MAGIC, MAGIC);
 }
 
-/** SharedArrayBuffer.prototype's byteLength getter: it throws for anything but a real SharedArrayBuffer. */
-const sharedByteLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get!;
+/**
+ * SharedArrayBuffer.prototype's byteLength getter: it throws for anything but a real
+ * SharedArrayBuffer. Undefined where there is no SharedArrayBuffer (a browser page that is not
+ * cross-origin isolated): the library must still load there.
+ */
+const sharedByteLength =
+  typeof SharedArrayBuffer === "function"
+    ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")?.get
+    : undefined;
 
 /**
  * True for a real SharedArrayBuffer, told by the engine (its internal slot), not by `instanceof`,
  * which an object whose prototype is SharedArrayBuffer.prototype passes; runs none of its code.
  */
 export function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  if (typeof value !== "object" || value === null) return false;
+  if (typeof value !== "object" || value === null || sharedByteLength === undefined) return false;
   try {
     sharedByteLength.call(value);
     return true;
