@@ -48,16 +48,17 @@ function firstNotPoison(u8: Uint8Array, from: number, to: number): number {
 }
 
 /**
- * Hands out `usable` bytes at `ptr` for a request of `size`: checks that they still hold the
- * poison of freed memory, then fills the red zone after `size`.
+ * Hands out `usable` bytes at `ptr` for a request of `size` (an allocation tagged `tag`): checks
+ * that they still hold the poison of freed memory, then fills the red zone after `size`.
  * @throws AllocError CORRUPT when a freed byte was written (a write after free).
  */
-export function armAllocation(u8: Uint8Array, ptr: number, size: number, usable: number): void {
+export function armAllocation(u8: Uint8Array, ptr: number, size: number, usable: number, tag: number): void {
   const bad = firstNotPoison(u8, ptr, ptr + usable);
   if (bad >= 0) {
     throw new AllocError(
       "CORRUPT",
-      `write after free: byte ${show(bad)} of freed memory at ${show(ptr)} (${usable} bytes) changed`,
+      `write after free: byte ${show(bad)} of freed memory changed, found handing out the allocation ` +
+        `at ${show(ptr)} of ${size} bytes (tag ${tag})`,
     );
   }
   u8.fill(RED, ptr + size, ptr + usable);

@@ -18,6 +18,7 @@ import { slabAlloc } from "./slabs.js";
 export function guardedAlloc(h: HeapCore, cls: number, size: number, align: number): number | null {
   let ptr: number;
   let usable: number;
+  const tag = cls < 0 ? TAG_LARGE : TAG_SLAB + cls;
   if (cls < 0) {
     const p = h.allocLarge(size + GUARD_BYTES, align);
     if (p === null) return null;
@@ -29,7 +30,7 @@ export function guardedAlloc(h: HeapCore, cls: number, size: number, align: numb
     if (ptr < 0) return null;
     usable = h.size[cls];
   }
-  armAllocation(h.u8, ptr, size, usable);
+  armAllocation(h.u8, ptr, size, usable, tag);
   return ptr;
 }
 

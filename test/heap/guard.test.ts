@@ -52,6 +52,7 @@ describe("guard mode", () => {
       for (let i = 0; i < 1000; i++) again = heap.malloc(64);
     });
     expect(e.message).toContain("write after free");
+    expect(e.message).toContain(`0x${p.toString(16)} of 64 bytes`);
     expect(again).toBeNull(); // it stopped at the first allocation of that memory
   });
 
