@@ -23,9 +23,9 @@
  * exactly as it was. On the hot paths the test for a number comes first (`typeof`), in the same
  * expression as the integer test the fast path already made.
  */
-import { AllocError, showAddress, showCount } from "../errors.js";
+import { AllocError, showAddress } from "../errors.js";
 import { allocAtWithOptions, allocWithOptions } from "./alloc-options.js";
-import { appendSections, checkMetadataSize, missingSections, withSections } from "./grow.js";
+import { appendSections, missingSections, withSections } from "./grow.js";
 import {
   checkAllocator,
   countFreePages,
@@ -40,6 +40,7 @@ import { ALLOCATED, FREE, ORDER_MASK, PageMap, type PageStorage, RUN } from "./p
 import { placeRegion } from "./regions.js";
 import { resizeRun } from "./runs.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
+import { mapInStorage, storagePagesFor } from "./storage.js";
 import type {
   AllocAtOptions,
   AllocatorStats,
@@ -50,7 +51,14 @@ import type {
   PageAllocation,
   Region,
 } from "./types.js";
-import { orderOfCount, rejectOrder, validateOptions, validateTag, wholePages } from "./validate.js";
+import {
+  orderOfCount,
+  rejectOrder,
+  validateExtension,
+  validateOptions,
+  validateTag,
+  wholePages,
+} from "./validate.js";
 
 /** A buddy page allocator. Addresses and sizes are bytes; counts are pages. */
 export class BuddyAllocator implements Inspectable {
@@ -166,30 +174,7 @@ export class BuddyAllocator implements Inspectable {
   ): BuddyAllocator {
     const a = new BuddyAllocator(options);
     const [first, end] = wholePages(a.pageSize, start, length);
-    const { state, links } =
-      typeof storage === "object" && storage !== null ? storage : ({} as Partial<PageStorage>);
-    if (!(state instanceof Uint8Array) || !(links instanceof Int32Array)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `inStorage: storage must be { state: Uint8Array, links: Int32Array }, got ${showCount(storage)}`,
-      );
-    }
-    if (typeof fresh !== "boolean") {
-      throw new AllocError("INVALID_ARGUMENT", `inStorage: fresh must be a boolean, got ${showCount(fresh)}`);
-    }
-    const firstSection = Math.floor(first / a.sectionBytes);
-    const sections = Math.ceil(end / a.sectionBytes) - firstSection;
-    checkMetadataSize(sections, a.sectionOrder, `${showAddress(first)}..${showAddress(end)}`);
-    const slots = sections * 2 ** a.sectionOrder;
-    if (state.length < slots || links.length < a.maxOrder + 2 + 2 * slots) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `page storage of ${state.length} pages is too small for ${showAddress(first)}..${showAddress(end)}`,
-      );
-    }
-    const numbers = new Float64Array(sections);
-    for (let i = 0; i < sections; i++) numbers[i] = firstSection + i;
-    a.adopt(new PageMap(a.maxOrder, a.sectionOrder, numbers, a.sectionBytes, { state, links }));
+    a.adopt(mapInStorage(a, first, end, storage, fresh));
     if (fresh) a.map.clear();
     a.regionStart.push(first);
     a.regionEnd.push(first);
@@ -205,9 +190,7 @@ export class BuddyAllocator implements Inspectable {
   static storagePages(options: BuddyOptions, start: number, length: number): number {
     const a = new BuddyAllocator(options);
     const [first, end] = wholePages(a.pageSize, start, length);
-    return (
-      (Math.floor((end - 1) / a.sectionBytes) - Math.floor(first / a.sectionBytes) + 1) * 2 ** a.sectionOrder
-    );
+    return storagePagesFor(a, first, end);
   }
 
   /**
@@ -218,20 +201,8 @@ export class BuddyAllocator implements Inspectable {
    * limits (checked before anything is built); OVERLAP never (nothing lies above the last region).
    */
   extendRegion(end: number): void {
-    if (!isSafeNonNegative(end)) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `extendRegion: end must be a safe non-negative integer, got ${showAddress(end)}`,
-      );
-    }
+    validateExtension(end, this.regionEnd);
     const last = this.regionEnd.length - 1;
-    if (last < 0) throw new AllocError("INVALID_ARGUMENT", "extendRegion: there is no region to extend");
-    if (end < this.regionEnd[last]) {
-      throw new AllocError(
-        "INVALID_ARGUMENT",
-        `extendRegion: ${showAddress(end)} is below the last region's end ${showAddress(this.regionEnd[last])}`,
-      );
-    }
     const from = this.regionEnd[last];
     const to = Math.floor(end / this.pageSize) * this.pageSize;
     if (to <= from) return;

@@ -170,3 +170,24 @@ export function validateOptions(
   }
   return { pageSize, maxOrder, sectionOrder };
 }
+
+/**
+ * @throws AllocError INVALID_ARGUMENT unless `end` (bytes) is a safe non-negative integer at or
+ * above the last of the region ends `regionEnd` (sorted), and there is a region.
+ */
+export function validateExtension(end: unknown, regionEnd: readonly number[]): void {
+  if (!isSafeNonNegative(end)) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `extendRegion: end must be a safe non-negative integer, got ${showAddress(end)}`,
+    );
+  }
+  const last = regionEnd.length - 1;
+  if (last < 0) throw new AllocError("INVALID_ARGUMENT", "extendRegion: there is no region to extend");
+  if (end < regionEnd[last]) {
+    throw new AllocError(
+      "INVALID_ARGUMENT",
+      `extendRegion: ${showAddress(end)} is below the last region's end ${showAddress(regionEnd[last])}`,
+    );
+  }
+}
