@@ -72,7 +72,11 @@ class LivePool {
   }
 }
 
-function steady(p: WorkloadParams): OpList {
+/**
+ * A steady state at half of memory live: allocate a request `draw` makes (bytes, tag) while
+ * fewer bytes than half of memory are live, else free a live block chosen at random.
+ */
+function halfLive(p: WorkloadParams, draw: (rng: Rng) => [bytes: number, tag: number]): OpList {
   const rng = new Rng(p.seed ?? 1);
   const out = new OpListBuilder();
   const pool = new LivePool();
@@ -80,16 +84,21 @@ function steady(p: WorkloadParams): OpList {
   let next = 0;
   while (out.length < p.ops) {
     if (pool.total < target || pool.size === 0) {
-      const r = rng.nextU32() | 0x100; // the lowest set bit is bit k with P = 2^-(k+1), k <= 8
-      const order = 31 - Math.clz32(r & -r);
-      const bytes = p.pageSize * 2 ** order;
-      out.alloc(next, bytes, 1);
+      const [bytes, tag] = draw(rng);
+      out.alloc(next, bytes, tag);
       pool.add(next++, bytes);
     } else {
       out.free(pool.takeAt(rng.below(pool.size)));
     }
   }
   return out.build();
+}
+
+function steady(p: WorkloadParams): OpList {
+  return halfLive(p, (rng) => {
+    const r = rng.nextU32() | 0x100; // the lowest set bit is bit k with P = 2^-(k+1), k <= 8
+    return [p.pageSize * 2 ** (31 - Math.clz32(r & -r)), 1];
+  });
 }
 
 function fillDrain(p: WorkloadParams): OpList {
@@ -201,23 +210,10 @@ function small(p: WorkloadParams): OpList {
 }
 
 function buffers(p: WorkloadParams): OpList {
-  const rng = new Rng(p.seed ?? 1);
-  const out = new OpListBuilder();
-  const pool = new LivePool();
-  const target = p.memory * 0.5;
-  let next = 0;
-  while (out.length < p.ops) {
-    if (pool.total < target || pool.size === 0) {
-      const band = rng.below(6); // pages in [2^band, 2^(band+1) - 1]: 1, 2..3, 4..7, .., 32..63
-      const pages = rng.between(2 ** band, 2 ** (band + 1) - 1);
-      const bytes = p.pageSize * pages;
-      out.alloc(next, bytes, band + 1);
-      pool.add(next++, bytes);
-    } else {
-      out.free(pool.takeAt(rng.below(pool.size)));
-    }
-  }
-  return out.build();
+  return halfLive(p, (rng) => {
+    const band = rng.below(6); // pages in [2^band, 2^(band+1) - 1]: 1, 2..3, 4..7, .., 32..63
+    return [p.pageSize * rng.between(2 ** band, 2 ** (band + 1) - 1), band + 1];
+  });
 }
 
 /** Every built-in workload by name. */

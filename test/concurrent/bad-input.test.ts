@@ -7,25 +7,13 @@
 import { describe, expect, it } from "vitest";
 import { H_NEXT_THREAD } from "../../src/concurrent/layout.js";
 import { AllocError, type AllocErrorCode, ConcurrentBuddy } from "../../src/index.js";
+import { conversionCount, resetConversions, trap } from "../traps.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: deliberately passing wrong types, as a JavaScript caller could
 type Any = any;
 
 const PAGE = 4096;
 const MAX_MESSAGE = 100;
-
-let conversions = 0;
-
-/** An object (or function) whose every conversion to a primitive counts itself and throws. */
-function trap<T extends object>(base: T): T {
-  const fail = () => {
-    conversions++;
-    throw new Error("the allocator converted a caller's object");
-  };
-  for (const key of ["valueOf", "toString", Symbol.toPrimitive])
-    Object.defineProperty(base, key, { value: fail });
-  return base;
-}
 
 const BAD_NUMBERS: [string, unknown][] = [
   ["1n", 1n],
@@ -74,7 +62,7 @@ function expectRejected(
   check = true,
 ): AllocError {
   const before = new Uint8Array(a.buffer).slice();
-  conversions = 0;
+  resetConversions();
   let caught: unknown;
   try {
     fn();
@@ -84,7 +72,7 @@ function expectRejected(
   expect(caught, `expected AllocError ${code}, got ${String(caught)}`).toBeInstanceOf(AllocError);
   const error = caught as AllocError;
   expect(error.code, error.message).toBe(code);
-  expect(conversions, "a conversion method of the argument ran").toBe(0);
+  expect(conversionCount(), "a conversion method of the argument ran").toBe(0);
   expect(error.message.length, error.message).toBeLessThanOrEqual(MAX_MESSAGE);
   expect(
     new Uint8Array(a.buffer).some((byte, i) => byte !== before[i]),

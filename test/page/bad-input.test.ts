@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { type AllocErrorCode, BuddyAllocator } from "../../src/index.js";
 import { pageStorageBytes, pageStorageIn } from "../../src/page/page-map.js";
+import { conversionCount, resetConversions, trap } from "../traps.js";
 import { expectCode, expectRejected } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: deliberately passing wrong types, as a JavaScript caller could
@@ -15,20 +16,6 @@ type Any = any;
 const PAGE = 4096;
 /** Longest message a rejection may have. */
 const MAX_MESSAGE = 100;
-
-/** Calls of a trap's conversion methods: must stay 0. */
-let conversions = 0;
-
-/** An object (or function) whose every conversion to a primitive counts itself and throws. */
-function trap<T extends object>(base: T): T {
-  const fail = () => {
-    conversions++;
-    throw new Error("the allocator converted a caller's object");
-  };
-  for (const key of ["valueOf", "toString", Symbol.toPrimitive])
-    Object.defineProperty(base, key, { value: fail });
-  return base;
-}
 
 /** Values that no number argument takes, with a name for the test title. */
 const BAD_NUMBERS: [string, unknown][] = [
@@ -153,9 +140,9 @@ function optionCalls(a: BuddyAllocator, v: Any): [string, () => unknown][] {
 
 /** Expects INVALID_ARGUMENT with a short message, no conversion, and `a` unchanged. */
 function expectInvalid(a: BuddyAllocator, fn: () => unknown): void {
-  conversions = 0;
+  resetConversions();
   const error = expectRejected(a, fn, "INVALID_ARGUMENT");
-  expect(conversions, "a conversion method of the argument ran").toBe(0);
+  expect(conversionCount(), "a conversion method of the argument ran").toBe(0);
   expect(error.message.length, error.message).toBeLessThanOrEqual(MAX_MESSAGE);
 }
 
