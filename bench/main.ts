@@ -5,12 +5,12 @@
  * `--workload suballoc` is the GPU-buffer suballocation workload (issue 11; bench/suballoc/):
  * exact runs against power-of-two blocks in one 256 MiB buffer of 256-byte pages.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runJsonChild } from "./child.js";
 import { buildNative, type NativeRun, runNativeOnce, selfCheckNative } from "./native/run.js";
 import { SUBALLOC_PEERS, type SubPeerName } from "./suballoc/peers.js";
 import { runSuballocSection } from "./suballoc/section.js";
@@ -72,27 +72,8 @@ interface Run extends Omit<NativeRun, "metadataBytesPerPage"> {
 
 /** Runs bench/run-one.ts in a fresh Node process and parses its JSON line. */
 function runChild(peer: string, workload: WorkloadName, n: number, poolBytes: number): Promise<Run> {
-  const args = [
-    "--expose-gc",
-    "--import",
-    "tsx",
-    "bench/run-one.ts",
-    peer,
-    workload,
-    String(n),
-    String(poolBytes),
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`${peer} ${workload}: exit ${code}`)),
-    );
-  });
+  const args = [peer, workload, String(n), String(poolBytes)];
+  return runJsonChild<Run>(root, "bench/run-one.ts", args, `${peer} ${workload}`);
 }
 
 /** A transient status line, only on a terminal, so piped output is just the tables. */

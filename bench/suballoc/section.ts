@@ -3,7 +3,7 @@
  * peers.ts `runs` times, each run in a fresh child process (bench/suballoc/run-one.ts, round-robin
  * over the peers like the page workloads), prints the three tables and returns the JSON summary.
  */
-import { spawn } from "node:child_process";
+import { runJsonChild } from "../child.js";
 import type { SubPeerName } from "./peers.js";
 import {
   BUFFER,
@@ -22,18 +22,12 @@ export const TARGETS = { requestedShare: 0.97, waste: 0.01 } as const;
 type ChildRun = SuballocRun & { checkError: string | null };
 
 function runChild(root: string, peer: SubPeerName, speedOps: number): Promise<ChildRun> {
-  const args = ["--expose-gc", "--import", "tsx", "bench/suballoc/run-one.ts", peer, String(speedOps)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`suballoc ${peer}: exit ${code}`)),
-    );
-  });
+  return runJsonChild<ChildRun>(
+    root,
+    "bench/suballoc/run-one.ts",
+    [peer, String(speedOps)],
+    `suballoc ${peer}`,
+  );
 }
 
 const median = (xs: number[]) => {
