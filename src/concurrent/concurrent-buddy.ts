@@ -27,6 +27,11 @@
  * two threads freeing the same block cannot both succeed, and a double free finds 0 and throws
  * before touching the tree.
  *
+ * Crash recovery (records.ts, recover.ts). Each handle owns a record in the buffer naming the
+ * claim it holds outside the order index (an allocation not yet returned, a free not yet
+ * finished), written with plain stores right after each atomic step. After a worker dies,
+ * `recover(threadId)` in any other thread undoes or finishes that operation, lock-free.
+ *
  * Bad input follows the page allocator's rule (src/errors.ts): an argument that is not a safe
  * non-negative integer, or out of range, or options that are not an object, is INVALID_ARGUMENT,
  * found before the value is converted in any way (`typeof` before the integer tests), and before
@@ -48,12 +53,19 @@ import {
   HEADER_WORDS,
   MAX_PAGES,
   MAX_WORDS,
+  OP_FREE,
+  OP_IDLE,
   phantomBlocks,
+  R_BLOCK,
+  R_ORDER,
+  R_STATE,
   readHeader,
   TREE_WORD,
   writeHeader,
 } from "./layout.js";
 import { Placement } from "./placement.js";
+import { recordOf, takenRecords, takeRecord } from "./records.js";
+import { type RecoveredOperation, recordSlotOf, recoverSlot } from "./recover.js";
 import type { Tree } from "./tree.js";
 import type { ConcurrentAttachOptions, ConcurrentBuddyOptions } from "./types.js";
 import { VARIANTS, type Variant, wordCount } from "./variants.js";
@@ -73,7 +85,10 @@ export class ConcurrentBuddy implements TreeView {
   readonly size: number;
   /** Pages managed. */
   readonly pages: number;
-  /** This handle's thread id (see ConcurrentHandleOptions). */
+  /**
+   * This handle's thread id (see ConcurrentHandleOptions): given, or else the next from a counter
+   * in the buffer. Another thread passes it to `recover` after this one dies.
+   */
   readonly threadId: number;
   /** The tree layout ("packed" or "node"), fixed at creation. */
   readonly variant: Variant;
@@ -83,6 +98,10 @@ export class ConcurrentBuddy implements TreeView {
   readonly tree: Tree;
   /** @internal order+1 at the first page of each live block. */
   readonly orderIndex: Uint8Array;
+  /** @internal This handle's record (records.ts): a slot of the buffer, or private if none was free. */
+  readonly record: Int32Array;
+  /** This handle's record slot, -1 when it has a private record. */
+  private readonly slot: number;
   private readonly counters: Int32Array;
   private readonly counterWord: number;
   /** Where the next scan of each order starts (a block index). */
@@ -98,14 +117,16 @@ export class ConcurrentBuddy implements TreeView {
     this.size = g.pages * this.pageSize;
     this.roots = g.roots;
     this.variant = g.variant;
-    const view = viewOf(buffer, g);
-    this.tree = view.tree;
-    this.orderIndex = view.orderIndex;
-    this.counters = new Int32Array(buffer, 0, TREE_WORD);
     if (threadId === undefined) {
       threadId = Atomics.add(new Int32Array(buffer, 0, HEADER_WORDS), H_NEXT_THREAD, 1) & 0x7fffffff;
     }
     this.threadId = threadId;
+    this.slot = takeRecord(buffer, threadId);
+    this.record = recordOf(buffer, this.slot);
+    const view = viewOf(buffer, g, this.record);
+    this.tree = view.tree;
+    this.orderIndex = view.orderIndex;
+    this.counters = new Int32Array(buffer, 0, TREE_WORD);
     this.counterWord = COUNTERS_WORD + (threadId % COUNTER_SLOTS) * COUNTER_STRIDE;
     this.cursor = new Int32Array(g.maxOrder + 1);
     const spread = (threadId * GOLDEN) % 1;
@@ -114,7 +135,7 @@ export class ConcurrentBuddy implements TreeView {
   }
 
   /**
-   * Makes a new allocator over addresses 0..size in a new SharedArrayBuffer (metadata: 4.3 KiB,
+   * Makes a new allocator over addresses 0..size in a new SharedArrayBuffer (metadata: 8.3 KiB,
    * plus per page 1.3 bytes with the packed tree or 9 bytes with the node tree) and returns this
    * thread's handle on it.
    * @throws AllocError INVALID_ARGUMENT for options that are not an object, a bad size, pageSize,
@@ -220,8 +241,10 @@ export class ConcurrentBuddy implements TreeView {
     const page = b << order;
     // A plain store: the block is ours, and whoever frees it got the address from this thread
     // through some synchronization (a message, an Atomics store/load), which orders this store
-    // before their Atomics.exchange; it is not a coordination point between threads.
+    // before their Atomics.exchange; it is not a coordination point between threads. The record
+    // is cleared in the same breath: the block is the caller's now, not this operation's.
     this.orderIndex[page] = order + 1;
+    this.record[R_STATE] = OP_IDLE;
     return page * this.pageSize;
   }
 
@@ -237,9 +260,59 @@ export class ConcurrentBuddy implements TreeView {
     if (entry === 0) this.reject(address);
     const order = entry - 1;
     const b = page >>> order;
+    // At once after the exchange, before any call or back edge (records.ts).
+    const rec = this.record;
+    rec[R_ORDER] = order;
+    rec[R_BLOCK] = b;
+    rec[R_STATE] = OP_FREE;
     const m = this.tree.release(order, b);
     Atomics.add(this.counters, this.counterWord, 1);
     this.placement.freed(order, b, m);
+  }
+
+  /**
+   * Finishes or undoes the allocation or free that the handle of thread `threadId` had in flight
+   * when its thread died (worker.terminate(), an uncaught error), and frees that handle's record.
+   * Call it only once that thread has stopped for good (after its 'exit' event), from any other
+   * thread, also while others allocate and free: it is lock-free and waits for nobody. An
+   * allocation that had not returned is undone (its block is free again; no block is left
+   * allocated on the dead thread's behalf); a free that had taken its block is finished; blocks
+   * the thread had allocated stay allocated (their addresses are wherever the thread put them,
+   * or in `allocatedBlocks()`). Also for a thread that ended normally: it then only frees the
+   * record (records are limited, see ConcurrentHandleOptions). The dead handle must not be used
+   * again.
+   * @returns what was in flight: "none", "alloc" (undone) or "free" (finished).
+   * @throws AllocError INVALID_ARGUMENT for a threadId that is not an integer in 0..2^31-1, this
+   *   handle's own id, or an id that no handle's record names (never recorded, already
+   *   recovered) or several do; CORRUPT for a damaged record. Nothing changes when it throws.
+   */
+  recover(threadId: number): RecoveredOperation {
+    const slot = recordSlotOf(this, threadId);
+    const found = recoverSlot(this, slot, threadId);
+    if (found === null) {
+      throw new AllocError("INVALID_ARGUMENT", `recover: thread ${threadId} was recovered meanwhile`);
+    }
+    if (found !== "none") Atomics.add(this.counters, this.counterWord, 1);
+    return found;
+  }
+
+  /**
+   * `recover` for every other handle that holds a record: for a buffer whose other threads have
+   * all stopped, such as bytes saved while operations were in flight and opened again with
+   * `attach` (each record then belongs to a thread of the old run).
+   * @returns how many of them had an operation in flight.
+   * @throws AllocError CORRUPT for a damaged record (the records before it are recovered).
+   */
+  recoverAll(): number {
+    const taken = takenRecords(this.buffer);
+    let n = 0;
+    for (let i = 0; i < taken.length; i += 2) {
+      if (taken[i] === this.slot) continue;
+      const found = recoverSlot(this, taken[i], taken[i + 1]);
+      if (found !== null && found !== "none") n++;
+    }
+    if (n > 0) Atomics.add(this.counters, this.counterWord, 1);
+    return n;
   }
 
   /**
@@ -308,6 +381,7 @@ export class ConcurrentBuddy implements TreeView {
   private reservePhantom(): void {
     const phantom = phantomBlocks(this.pages, this.roots, this.maxOrder);
     for (let i = 0; i < phantom.length; i += 2) this.tree.claim(phantom[i], phantom[i + 1]);
+    this.record[R_STATE] = OP_IDLE;
   }
 
   /** Throws the right error for an address that does not start a live block. */

@@ -1,3 +1,4 @@
 /** The concurrent allocator's public surface (re-exports only). */
 export { ConcurrentBuddy } from "./concurrent-buddy.js";
+export type { RecoveredOperation } from "./recover.js";
 export type { ConcurrentAttachOptions, ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";

@@ -27,8 +27,11 @@ export interface TreeView {
   readonly orderIndex: Uint8Array;
 }
 
-/** The view of the allocator in `buffer` (whose header says `g`), over the buffer's own words. */
-export function viewOf(buffer: SharedArrayBuffer, g: Geometry): TreeView {
+/**
+ * The view of the allocator in `buffer` (whose header says `g`), over the buffer's own words; its
+ * tree writes its steps into `record` (a private one if omitted).
+ */
+export function viewOf(buffer: SharedArrayBuffer, g: Geometry, record?: Int32Array): TreeView {
   return {
     buffer,
     pageSize: 2 ** g.pageShift,
@@ -36,7 +39,7 @@ export function viewOf(buffer: SharedArrayBuffer, g: Geometry): TreeView {
     pages: g.pages,
     roots: g.roots,
     variant: g.variant,
-    tree: makeTree(g.variant, new Int32Array(buffer, TREE_WORD * 4, g.words), g),
+    tree: makeTree(g.variant, new Int32Array(buffer, TREE_WORD * 4, g.words), g, record),
     orderIndex: new Uint8Array(buffer, (TREE_WORD + g.words) * 4, g.pages),
   };
 }

@@ -7,6 +7,23 @@
  *                   rest reserved, 0
  *   words 16..1039  release counters: COUNTER_SLOTS slots, one per 64-byte line; a thread adds 1
  *                   to its slot after each free (only the sum is ever read)
+ *   words 1040..2063 thread records: RECORD_SLOTS records, one per 64-byte line (records.ts), each
+ *                   owned by one handle and describing the tree operation it has in flight, so
+ *                   that `recover` can finish or undo it after the thread dies:
+ *                     +0 R_OWNER  the slot's state: SLOT_FREE, SLOT_INIT (being taken),
+ *                                 SLOT_TAKEN (a handle owns it), SLOT_RECOVERING
+ *                     +1 R_THREAD the owning handle's thread id (-1 when free)
+ *                     +2 R_STATE  OP_IDLE, or OP_ALLOC / OP_FREE (the thread holds a claim of
+ *                                 block (R_ORDER, R_BLOCK) that no order-index entry names: an
+ *                                 allocation not yet published, or a free that took the entry),
+ *                                 plus OP_RELEASING once that claim's release has cleared the
+ *                                 block's own word
+ *                     +3 R_ORDER  the block's order
+ *                     +4 R_BLOCK  the block's index at that order
+ *                     +5 R_STEP   with OP_RELEASING: where the release's climb resumes (a level of
+ *                                 the node tree, a tier of the packed tree; past the top: done)
+ *                     +6..15      reserved, 0
+ *                   The owning thread writes +2..+5 with plain stores (protocol: records.ts)
  *   then            the tree words (packed-tree.ts or node-tree.ts)
  *   then            the order index: one byte per page, order+1 at the first page of each live
  *                   (allocated) block, 0 elsewhere; free(address) takes it back with an exchange
@@ -20,8 +37,8 @@ import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** Header word 0 of every ConcurrentBuddy buffer: "NBBS". */
 export const MAGIC = 0x4e424253;
-/** Layout version in header word 1; `attach` refuses any other. */
-export const VERSION = 1;
+/** Layout version in header word 1; `attach` refuses any other (2: thread records added). */
+export const VERSION = 2;
 
 /** Header word indices (Int32), see the table above. */
 export const H_MAGIC = 0;
@@ -50,8 +67,46 @@ export const COUNTER_SLOTS = 64;
 export const COUNTER_STRIDE = 16;
 /** First word of the release counters. */
 export const COUNTERS_WORD = HEADER_WORDS;
+/** Number of thread records: at most this many handles can be recovered at once. */
+export const RECORD_SLOTS = 64;
+/** Words between two records (64 bytes: one cache line each, written only by its owner). */
+export const RECORD_STRIDE = 16;
+/** First word of the thread records. */
+export const RECORDS_WORD = COUNTERS_WORD + COUNTER_SLOTS * COUNTER_STRIDE;
+
+/** Record word: the slot's state (SLOT_FREE, SLOT_INIT, SLOT_TAKEN, SLOT_RECOVERING). */
+export const R_OWNER = 0;
+/** Record word: the owning handle's thread id, -1 while the slot is free. */
+export const R_THREAD = 1;
+/** Record word: the operation in flight (OP_IDLE, OP_ALLOC, OP_FREE, each maybe | OP_RELEASING). */
+export const R_STATE = 2;
+/** Record word: the order of the block the operation holds. */
+export const R_ORDER = 3;
+/** Record word: the index (at R_ORDER) of the block the operation holds. */
+export const R_BLOCK = 4;
+/** Record word: with OP_RELEASING, the level (node tree) or tier (packed tree) the climb resumes at. */
+export const R_STEP = 5;
+
+/** R_OWNER: nobody owns the slot. */
+export const SLOT_FREE = 0;
+/** R_OWNER: a handle owns the slot and may have an operation in flight. */
+export const SLOT_TAKEN = 1;
+/** R_OWNER: a `recover` is taking the slot's operation over. */
+export const SLOT_RECOVERING = 2;
+/** R_OWNER: a handle is taking the slot (its R_THREAD is not written yet). */
+export const SLOT_INIT = 3;
+
+/** R_STATE: no claim held outside the order index. */
+export const OP_IDLE = 0;
+/** R_STATE: an allocation holds a claim of the block (its climb may be unfinished); not yet published. */
+export const OP_ALLOC = 1;
+/** R_STATE: a free took the block's order-index entry; the block's claim is not released yet. */
+export const OP_FREE = 2;
+/** R_STATE bit: the claim's own word is cleared; the release climbs from R_STEP. */
+export const OP_RELEASING = 4;
+
 /** First word of the tree. */
-export const TREE_WORD = COUNTERS_WORD + COUNTER_SLOTS * COUNTER_STRIDE;
+export const TREE_WORD = RECORDS_WORD + RECORD_SLOTS * RECORD_STRIDE;
 
 /** Most pages one allocator manages. */
 export const MAX_PAGES = 2 ** 27;

@@ -69,6 +69,16 @@
  * used in part when it carries OCC_L or OCC_R without OCC (stateOf).
  */
 
+import {
+  OP_ALLOC,
+  OP_IDLE,
+  OP_RELEASING,
+  R_BLOCK,
+  R_ORDER,
+  R_STATE,
+  R_STEP,
+  RECORD_STRIDE,
+} from "./layout.js";
 import { blocksPerOrder, CLAIMED, FREE, FULL, PART, type Tree, type TreeShape } from "./tree.js";
 
 /** The block is allocated as a whole. */
@@ -92,6 +102,8 @@ function levelOffsets(shape: TreeShape): Int32Array {
 /** The paper's tree: one Int32 word per node. */
 export class NodeTree implements Tree {
   readonly words: Int32Array;
+  /** This thread's record (records.ts): written after each step that changes what it holds. */
+  private readonly rec: Int32Array<ArrayBufferLike>;
   private readonly maxOrder: number;
   private readonly off: Int32Array;
   /** Blocks of each order lying wholly inside the managed pages. */
@@ -102,8 +114,13 @@ export class NodeTree implements Tree {
     return levelOffsets(shape)[shape.maxOrder + 1];
   }
 
-  constructor(words: Int32Array, shape: TreeShape) {
+  constructor(
+    words: Int32Array,
+    shape: TreeShape,
+    record: Int32Array<ArrayBufferLike> = new Int32Array(RECORD_STRIDE),
+  ) {
     this.words = words;
+    this.rec = record;
     this.maxOrder = shape.maxOrder;
     this.off = levelOffsets(shape);
     this.blocks = blocksPerOrder(shape);
@@ -150,6 +167,11 @@ export class NodeTree implements Tree {
       if (seen === old) break;
       old = seen;
     }
+    // At once after the CAS, before any call or back edge (records.ts).
+    const rec = this.rec;
+    rec[R_ORDER] = k;
+    rec[R_BLOCK] = b;
+    rec[R_STATE] = OP_ALLOC;
     let i = b;
     for (let j = k; j < this.maxOrder; j++) {
       const side = i & 1;
@@ -210,18 +232,28 @@ export class NodeTree implements Tree {
     return (actual & ~coal) === (expected & STATE) && ((coal >>> 2) & ~actual) === 0;
   }
 
+  resume(k: number, b: number, step: number): void {
+    if (step < 0) this.releaseBlock(k, b);
+    else this.climb(k, b, step);
+    this.rec[R_STATE] = OP_IDLE;
+  }
+
+  validStep(k: number, step: number): boolean {
+    return step >= k && step <= this.maxOrder;
+  }
+
   /**
    * Releases claimed block b of order k (an allocated block, or a failed claim): clears its OCC,
    * then climbs while the node below was left empty: marks COAL_side in the parent and clears
    * OCC_side|COAL_side there while the mark is still set and the child still 0 (see the top of
-   * this file).
+   * this file). The record holds (k, b) already (the claim or the free wrote it); it says
+   * OP_RELEASING once the OCC is gone, and OP_IDLE when the release is over.
    * @returns the order of the free block this release left around block (k, b): where it stopped
    *   merging (the parent's other side was occupied, or another thread had taken the next step).
    */
   private releaseBlock(k: number, b: number): number {
     const tree = this.words;
-    const off = this.off;
-    const n = off[k] + b;
+    const n = this.off[k] + b;
     // A plain read is only the CAS's first guess: a failed CAS returns the real value.
     let mine = tree[n];
     for (;;) {
@@ -229,8 +261,25 @@ export class NodeTree implements Tree {
       if (seen === mine) break;
       mine = seen;
     }
-    let i = b;
-    for (let j = k; j < this.maxOrder; j++) {
+    const rec = this.rec;
+    rec[R_STEP] = k;
+    rec[R_STATE] |= OP_RELEASING;
+    const merged = this.climb(k, b, k);
+    rec[R_STATE] = OP_IDLE;
+    return merged;
+  }
+
+  /**
+   * The climb of a release of block (k, b) from level `from` (the node of order `from` on its
+   * path is empty), recording in R_STEP the level each successful clear leads to.
+   * @returns as releaseBlock.
+   */
+  private climb(k: number, b: number, from: number): number {
+    const tree = this.words;
+    const off = this.off;
+    const rec = this.rec;
+    let i = b >>> (from - k);
+    for (let j = from; j < this.maxOrder; j++) {
       const child = off[j] + i;
       const side = i & 1;
       i >>= 1;
@@ -262,7 +311,9 @@ export class NodeTree implements Tree {
         if (seen === old) break;
         old = seen;
       }
-      if ((now & (OCC_L << (side ^ 1))) !== 0) return j;
+      const stop = (now & (OCC_L << (side ^ 1))) !== 0;
+      rec[R_STEP] = stop ? this.maxOrder : j + 1;
+      if (stop) return j;
     }
     return this.maxOrder;
   }

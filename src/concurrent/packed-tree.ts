@@ -34,12 +34,24 @@
  * above shows the other side occupied and not OCC (spanOf). A one-bit node is full when its
  * whole subtree in the word is set, a leaf field when its OCC bit is (stateOf).
  */
+import {
+  OP_ALLOC,
+  OP_IDLE,
+  OP_RELEASING,
+  R_BLOCK,
+  R_ORDER,
+  R_STATE,
+  R_STEP,
+  RECORD_STRIDE,
+} from "./layout.js";
 import { ANCHOR, bumped, F_COAL_L, F_OCC_L, PackedLayout, UPPER_STATE } from "./packed-layout.js";
 import { blocksPerOrder, CLAIMED, FREE, FULL, PART, type Tree, type TreeShape } from "./tree.js";
 
 /** Several tree levels per Int32 word (see the top of this file). */
 export class PackedTree implements Tree {
   readonly words: Int32Array;
+  /** This thread's record (records.ts): written after each step that changes what it holds. */
+  private readonly rec: Int32Array<ArrayBufferLike>;
   private readonly tiers: number;
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
@@ -60,9 +72,14 @@ export class PackedTree implements Tree {
     return PackedLayout.wordCount(shape);
   }
 
-  constructor(words: Int32Array, shape: TreeShape) {
+  constructor(
+    words: Int32Array,
+    shape: TreeShape,
+    record: Int32Array<ArrayBufferLike> = new Int32Array(RECORD_STRIDE),
+  ) {
     const l = new PackedLayout(shape);
     this.words = words;
+    this.rec = record;
     this.tiers = l.tiers;
     this.lo = l.lo;
     this.hi = l.hi;
@@ -152,6 +169,11 @@ export class PackedTree implements Tree {
       if (seen === old) break;
       old = seen;
     }
+    // At once after the CAS, before any call or back edge (records.ts).
+    const rec = this.rec;
+    rec[R_ORDER] = k;
+    rec[R_BLOCK] = b;
+    rec[R_STATE] = OP_ALLOC;
     if ((old & ANCHOR) !== 0) return CLAIMED;
     const own = w;
     let root = b >>> d;
@@ -253,10 +275,22 @@ export class PackedTree implements Tree {
     return (actual & ~coal) === expected && (((actual & coal) >>> 2) & ~actual) === 0;
   }
 
+  resume(k: number, b: number, step: number): void {
+    if (step < 0) this.releaseBlock(k, b);
+    else if (step < this.tiers) this.climb(k, b, step, k);
+    this.rec[R_STATE] = OP_IDLE;
+  }
+
+  validStep(k: number, step: number): boolean {
+    return step > this.tierOf[k] && step <= this.tiers;
+  }
+
   /**
    * Releases claimed block b of order k (an allocated block, or a failed claim): clears it in its
    * word, then, for each bunch that became empty, marks COAL in the leaf above it and clears that
    * leaf's side while the mark is still there and the bunch still empty (see the top of this file).
+   * The record holds (k, b) already (the claim or the free wrote it); it says OP_RELEASING once
+   * the block's bits are cleared, and OP_IDLE when the release is over.
    * @returns the order of the free block this release left around block (k, b): where it stopped
    *   merging (a buddy was occupied, or another thread had taken the next step).
    */
@@ -266,7 +300,7 @@ export class PackedTree implements Tree {
     const d = this.depthOf[k];
     const tb = t << 5;
     const pos = (1 << d) | (b & ((1 << d) - 1));
-    let w = this.woff[t] + (b >>> d);
+    const w = this.woff[t] + (b >>> d);
     // A plain read is only the CAS's first guess: a failed CAS returns the real value.
     let old = words[w];
     let empty = false;
@@ -285,9 +319,28 @@ export class PackedTree implements Tree {
       if (seen === old) break;
       old = seen;
     }
-    let root = b >>> d;
-    let childRoot = this.avail[tb | 1];
-    for (let u = t + 1; empty && u < this.tiers; u++) {
+    const rec = this.rec;
+    rec[R_STEP] = empty ? t + 1 : this.tiers;
+    rec[R_STATE] |= OP_RELEASING;
+    if (empty) merged = this.climb(k, b, t + 1, merged);
+    rec[R_STATE] = OP_IDLE;
+    return merged;
+  }
+
+  /**
+   * The climb of a release of block (k, b) from tier `from` (the bunch of tier from - 1 holding
+   * the block is empty), recording in R_STEP the tier each successful clear leads to.
+   * @returns as releaseBlock, given `merged`, the order reached below tier `from`.
+   */
+  private climb(k: number, b: number, from: number, merged: number): number {
+    const words = this.words;
+    const rec = this.rec;
+    const t = from - 1;
+    let root = b >>> (this.hi[t] - k);
+    let w = this.woff[t] + root;
+    let childRoot = this.avail[(t << 5) | 1];
+    let empty = true;
+    for (let u = from; empty && u < this.tiers; u++) {
       const child = w;
       const side = root & 1;
       const leaf = root >>> 1;
@@ -300,7 +353,7 @@ export class PackedTree implements Tree {
       w = this.woff[u] + (leaf >>> du);
       root = leaf >>> du;
       if (!this.mark(w, coal, (F_OCC_L << side) << s, this.own[ub | lp])) return merged;
-      old = Atomics.load(words, w);
+      let old = Atomics.load(words, w);
       for (;;) {
         // A claim through this leaf cleared the mark: the bunch is occupied again.
         if ((old & coal) === 0) return merged;
@@ -318,6 +371,7 @@ export class PackedTree implements Tree {
         if (empty) now &= ~ANCHOR;
         const seen = Atomics.compareExchange(words, w, old, now);
         if (seen === old) {
+          rec[R_STEP] = empty ? u + 1 : this.tiers;
           // The leaf still holding something (its other side) leaves the bunch below as the block.
           if ((now & this.avail[ub | lp]) === 0) merged = this.hi[u] + Math.clz32(p) - 31;
           break;

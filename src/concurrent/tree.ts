@@ -7,6 +7,9 @@
  * implement it: NodeTree (node-tree.ts, the paper's one node per word) and PackedTree
  * (packed-tree.ts, several levels per word, the paper's multi-level variant fitted to 32 bits).
  *
+ * Both write the calling thread's record (records.ts) after each step that changes what it holds:
+ * a claim's CAS, a release's clearing of the block and each step of its climb.
+ *
  * Blocks are named (order k, index b): block b of order k covers pages b*2^k .. (b+1)*2^k - 1.
  * A "claim" takes a block as a whole; it succeeds only if no part of the block and no block
  * containing it is occupied. Both variants keep, per variant, the invariant that a claimed block
@@ -71,6 +74,14 @@ export interface Tree {
   stateOf(k: number, b: number): number;
   /** True when no part of block (k, b) is occupied (meaningful when no block containing it is). */
   isEmpty(k: number, b: number): boolean;
+  /**
+   * Finishes the release of block (k, b) that a dead thread's record describes (records.ts), under
+   * this tree's record (which `recover` has made hold that operation): with `step` -1 the whole
+   * release of a claim still held, else its climb from `step`. Lock-free, like `release`.
+   */
+  resume(k: number, b: number, step: number): void;
+  /** True when `step` is a climb step a release of a block of order k can record. */
+  validStep(k: number, step: number): boolean;
   /**
    * True when word i of this tree may stand for `expected`, word i of a tree rebuilt by claiming
    * the same blocks in one thread (variants may leave harmless marks a rebuild does not make).

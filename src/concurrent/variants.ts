@@ -14,7 +14,7 @@ export function wordCount(variant: Variant, shape: TreeShape): number {
   return variant === "node" ? NodeTree.wordCount(shape) : PackedTree.wordCount(shape);
 }
 
-/** A tree of `variant` over `words`. */
-export function makeTree(variant: Variant, words: Int32Array, shape: TreeShape): Tree {
-  return variant === "node" ? new NodeTree(words, shape) : new PackedTree(words, shape);
+/** A tree of `variant` over `words`, writing its steps into `record` (a private one if omitted). */
+export function makeTree(variant: Variant, words: Int32Array, shape: TreeShape, record?: Int32Array): Tree {
+  return variant === "node" ? new NodeTree(words, shape, record) : new PackedTree(words, shape, record);
 }
