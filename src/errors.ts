@@ -33,7 +33,11 @@ export type AllocErrorCode =
    */
   | "NOT_ALLOCATED"
   /** Metadata that breaks an invariant (from `check()`), or bytes that are not a valid saved heap. */
-  | "CORRUPT";
+  | "CORRUPT"
+  /** Every thread slot of a threaded heap is claimed (`Heap.open`): close a handle or recover a dead thread. */
+  | "TOO_MANY_THREADS"
+  /** A call on a handle after its `close()`. */
+  | "CLOSED";
 
 /** An error with a machine-readable {@link AllocErrorCode}; the message names the offending value. */
 export class AllocError extends Error {

@@ -14,7 +14,8 @@ import { AllocError, showAddress, showCount } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
-import { poison } from "./guard.js";
+import { adoptAbandoned } from "./gather.js";
+import { GUARD_BYTES, poison } from "./guard.js";
 import {
   B_END,
   FLAG_GUARD,
@@ -26,12 +27,30 @@ import {
   TAG_LARGE,
   TAG_SLAB,
   W_GENERATION,
+  W_LOCK,
+  W_RECORD,
   writeEnd,
 } from "./layout.js";
+import { lock, unlock } from "./lock.js";
 import { bufferOf, growMemory, type HeapMemory } from "./memory.js";
+import { collectAll } from "./remote.js";
 import { type SizeClasses, sizeClasses } from "./size-classes.js";
 import { trimEmpty } from "./slabs.js";
 import { clearIndex, FREE_KIND, fitStretch, placeIn, releaseStretch, takeStretch } from "./stretches.js";
+import {
+  clearSlots,
+  OP_GROW,
+  OP_NONE,
+  OP_RELEASE,
+  OP_TAKE,
+  R_COUNT,
+  R_OP,
+  R_PAGE,
+  R_SIZE,
+  S_LISTS,
+  S_RECORD,
+  S_SUMMARY,
+} from "./threads.js";
 
 /** The page allocator's options for a large block: one object, so the call allocates none. */
 const LARGE_RUN = { exact: true, tag: TAG_LARGE } as const;
@@ -89,6 +108,27 @@ export class HeapCore {
   /** Set by `locate`: the slab (relative page) or large block page, and the object index. */
   locPage = 0;
   locIndex = 0;
+  /** True for a heap with thread slots (threads.ts): slabs have owners, pages a lock. */
+  readonly threaded: boolean;
+  /** This handle's thread (slot) + 1 in a threaded heap; 0 in a one-thread heap. */
+  holder = 0;
+  /** Int32 index of the first word of the slot table, and words per slot (threaded heaps). */
+  readonly slotsBase: number;
+  readonly slotWords: number;
+  /** Int32 index of this handle's slot record, or -1 (no slot: a one-thread heap). */
+  slotAt = -1;
+  /** Int32 index of this handle's operation record: in its slot, or the header's (one-thread heap). */
+  recordAt: number;
+  /** Int32 index of the first full-slab list head (threaded heaps), else -1. */
+  fullBase = -1;
+  /** Owner byte of each page (threads.ts); all zero in a one-thread heap (not in the buffer). */
+  ownerOf!: Uint8Array;
+  /** Byte offset of each class's remote-free bitmap in its slab (-1: none). */
+  readonly remote: Int32Array;
+  /** Int32 index of the page lock (the header's lock word). */
+  readonly lockIndex: number;
+  /** How many nested pageLock calls hold the page lock now (threaded heaps). */
+  private lockDepth = 0;
 
   constructor(memory: HeapMemory, layout: Layout, fresh: boolean) {
     this.memory = memory;
@@ -100,7 +140,13 @@ export class HeapCore {
     this.fitBase = layout.fitOffset >>> 2;
     this.firstPageNumber = layout.firstPage / layout.pageSize;
     this.genIndex = (layout.start >>> 2) + W_GENERATION;
-    const c = sizeClasses(layout.pageSize, layout.minAlign, layout.maxOrder);
+    this.threaded = layout.threads > 0;
+    this.slotsBase = layout.threadsOffset >>> 2;
+    this.slotWords = layout.slotWords;
+    this.lockIndex = (layout.start >>> 2) + W_LOCK;
+    this.recordAt = (layout.start >>> 2) + W_RECORD;
+    const c = sizeClasses(layout.pageSize, layout.minAlign, layout.maxOrder, this.threaded);
+    this.remote = c.remote;
     this.classes = c;
     this.size = c.size;
     this.recip = c.recip;
@@ -117,6 +163,8 @@ export class HeapCore {
       this.attach(false);
       this.i32.fill(-1, this.listBase, this.listBase + c.count);
       this.side.fill(0);
+      this.ownerOf.fill(0);
+      if (this.threaded) clearSlots(this.i32, this.slotsBase, this.slotWords, layout.threads, c.count);
       this.setEnd(layout.end);
       this.generation = this.i32[this.genIndex];
       this.pages = this.pageAllocator(layout.end, true);
@@ -138,6 +186,9 @@ export class HeapCore {
     this.u16 = new Uint16Array(buffer, 0, Math.floor(bytes / 2));
     this.i32 = new Int32Array(buffer, 0, Math.floor(bytes / 4));
     this.side = new Int32Array(buffer, l.sideOffset, 4 * l.storagePages);
+    this.ownerOf = this.threaded
+      ? new Uint8Array(buffer, l.ownerOffset, l.storagePages)
+      : (this.ownerOf ?? new Uint8Array(l.storagePages));
     if (!pages) return;
     this.generation = this.i32[this.genIndex];
     this.setEnd(new Float64Array(buffer, l.start, 8)[B_END / 8]);
@@ -149,6 +200,59 @@ export class HeapCore {
     const storage = pageStorageIn(this.buffer, l.storageOffset, l.storagePages, l.maxOrder);
     const options = { pageSize: l.pageSize, maxOrder: l.maxOrder };
     return BuddyAllocator.inStorage(options, l.firstPage, end - l.firstPage, storage, fresh);
+  }
+
+  /**
+   * Makes this handle thread `slot` of a threaded heap: its class lists are the slot's.
+   * The caller has claimed the slot (threads.ts).
+   */
+  useSlot(slot: number): void {
+    this.holder = slot + 1;
+    this.slotAt = this.slotsBase + this.slotWords * slot;
+    this.recordAt = this.slotAt + S_RECORD;
+    (this as { listBase: number }).listBase = this.slotAt + S_LISTS;
+    this.fullBase = this.listBase + this.classes.count;
+    // Whatever the slot held before (a closed or dead thread's slabs): look for remote frees once.
+    Atomics.store(this.i32, this.slotAt + S_SUMMARY, -1);
+    Atomics.store(this.i32, this.slotAt + S_SUMMARY + 1, -1);
+  }
+
+  /**
+   * Takes the page lock of a threaded heap (re-entrant; nothing in a one-thread heap, whose
+   * caller holds the heap's lock or is alone), and makes this handle current under it.
+   */
+  pageLock(): void {
+    if (!this.threaded) return;
+    if (this.lockDepth++ === 0) {
+      lock(this.i32, this.lockIndex, this.holder);
+      this.sync();
+    }
+  }
+
+  /** Releases what `pageLock` took. */
+  pageUnlock(): void {
+    if (!this.threaded) return;
+    if (--this.lockDepth === 0) unlock(this.i32, this.lockIndex);
+  }
+
+  /** Marks this handle as holding the page lock taken over by `recover` (lock.ts `steal`). */
+  holdStolenLock(): void {
+    if (!this.threaded) return;
+    this.lockDepth = 1;
+    this.sync();
+  }
+
+  /**
+   * Records the page-level operation this thread is about to do, for recovery (threads.ts);
+   * `op` OP_NONE when it is done.
+   */
+  record(op: number, page = 0, count = 0, size = 0): void {
+    const i32 = this.i32;
+    const at = this.recordAt;
+    i32[at + R_PAGE] = page;
+    i32[at + R_COUNT] = count;
+    i32[at + R_SIZE] = size;
+    i32[at + R_OP] = op;
   }
 
   /** Sets the end of the pages (bytes) and what is derived from it. */
@@ -169,6 +273,15 @@ export class HeapCore {
    * @throws AllocError INVALID_ARGUMENT beyond the maximum the heap was created for.
    */
   grow(bytes: number): boolean {
+    this.pageLock();
+    try {
+      return this.growLocked(bytes);
+    } finally {
+      this.pageUnlock();
+    }
+  }
+
+  private growLocked(bytes: number): boolean {
     const target = Math.ceil((this.end + bytes) / this.pageSize) * this.pageSize;
     if (target > this.layout.maxEnd) {
       throw new AllocError(
@@ -179,6 +292,7 @@ export class HeapCore {
     if (target === this.end) return true;
     const have = bufferOf(this.memory).byteLength;
     if (have < target && !growMemory(this.memory, target - have)) return false;
+    this.record(OP_GROW);
     this.attach(false); // the buffer may be a new object (a Memory's); the allocator's views too
     this.pages = this.pageAllocator(this.end, false);
     this.pages.extendRegion(target);
@@ -189,6 +303,7 @@ export class HeapCore {
     releaseStretch(this, this.pageCount - added, added);
     this.generation = (this.i32[this.genIndex] + 1) | 0;
     this.i32[this.genIndex] = this.generation;
+    this.record(OP_NONE);
     return true;
   }
 
@@ -201,24 +316,33 @@ export class HeapCore {
     if (count > pow2(this.layout.maxOrder)) return null;
     if (align > this.pageSize * pow2(this.layout.maxOrder)) return null;
     const alignPages = align > this.pageSize ? align / this.pageSize : 1;
-    const at = this.takePages(count, alignPages, LARGE_RUN);
-    if (at < 0) return null;
-    this.side[at << 2] = (at << 8) | LARGE_KIND;
-    this.side[(at << 2) + 1] = size;
-    return this.firstPage + at * this.pageSize;
+    this.pageLock();
+    try {
+      const at = this.takePages(count, alignPages, LARGE_RUN);
+      if (at < 0) return null;
+      this.side[at << 2] = (at << 8) | LARGE_KIND;
+      this.side[(at << 2) + 1] = size;
+      this.ownerOf[at] = this.holder;
+      this.record(OP_NONE);
+      return this.firstPage + at * this.pageSize;
+    } finally {
+      this.pageUnlock();
+    }
   }
 
   /**
    * Places `count` pages aligned to `alignPages` pages through the free-stretch index (giving
    * back the empty slabs kept for reuse when nothing fits), and takes them from the page
-   * allocator: a run with `options.exact`, else the aligned block.
+   * allocator: a run with `options.exact`, else the aligned block. The caller holds the page
+   * lock, and ends the OP_TAKE record this starts once the pages' side records are written.
    * @returns the first page (relative), or -1 when no free stretch holds them.
    */
   takePages(count: number, alignPages: number, options: { exact?: boolean; tag: number }): number {
     let stretch = fitStretch(this, count, alignPages);
-    if (stretch < 0 && trimEmpty(this) > 0) stretch = fitStretch(this, count, alignPages);
+    if (stretch < 0 && this.makeRoom()) stretch = fitStretch(this, count, alignPages);
     if (stretch < 0) return -1;
     const at = placeIn(this, stretch, alignPages);
+    this.record(OP_TAKE, at, count);
     takeStretch(this, stretch, at, count);
     if (this.pages.allocAt(this.firstPage + at * this.pageSize, count, options) === null) {
       // Only damaged metadata gets here: not a second owner of the pages, an error.
@@ -230,23 +354,64 @@ export class HeapCore {
     return at;
   }
 
+  /**
+   * Gives back pages held for reuse when the free stretches hold no request: the empty slab each
+   * class keeps; in a threaded heap first this thread's pending remote frees, and then the slabs
+   * of threads that are gone (closed or recovered), which this thread adopts (gather.ts).
+   * @returns true when that may have freed pages.
+   */
+  private makeRoom(): boolean {
+    if (this.threaded) collectAll(this);
+    let released = trimEmpty(this);
+    if (this.threaded) released += adoptAbandoned(this);
+    return released > 0 || this.threaded;
+  }
+
+  /**
+   * A new, empty page allocator over the pages that exist (for recovery, which then takes every
+   * live block from it again: rebuild.ts).
+   */
+  resetPages(): void {
+    this.pages = this.pageAllocator(this.end, true);
+  }
+
   /** Takes the pages of a new slab of class `cls`: @returns its first page (relative), or -1. */
   takeSlab(cls: number): number {
     return this.takePages(this.slabPages[cls], this.slabAlign[cls], SLAB_RUN[cls]);
   }
 
-  /** Gives `count` pages at relative page `page`, allocated at `address`, back. */
+  /**
+   * Gives `count` pages at relative page `page`, allocated at `address`, back, clearing their
+   * side records and owner byte. The caller holds the page lock.
+   */
   releasePages(address: number, page: number, count: number): void {
+    this.record(OP_RELEASE, page, count);
+    this.side.fill(0, page << 2, (page + count) << 2);
+    this.ownerOf[page] = 0;
     this.pages.free(address);
     releaseStretch(this, page, count);
+    this.record(OP_NONE);
   }
 
-  /** Frees the large block whose first page is `page` (relative) at `address`. */
-  freeLarge(address: number, page: number): void {
-    const pages = this.pages.sizeOf(address) >>> this.pageShift;
-    this.side[page << 2] = 0;
-    this.side[(page << 2) + 1] = 0;
-    this.releasePages(address, page, pages);
+  /**
+   * Frees the large block whose first page is `page` (relative) at `address`.
+   * @returns false, changing nothing, when no large block starts there any more (another thread
+   * freed it first: a double free).
+   */
+  freeLarge(address: number, page: number): boolean {
+    this.pageLock();
+    try {
+      if (this.side[page << 2] !== ((page << 8) | LARGE_KIND)) return false;
+      this.releasePages(address, page, this.pages.sizeOf(address) >>> this.pageShift);
+      return true;
+    } finally {
+      this.pageUnlock();
+    }
+  }
+
+  /** Pages a large block of `size` requested bytes holds (guard mode: with its red zone). */
+  largePages(size: number): number {
+    return Math.max(1, Math.ceil((this.guard ? size + GUARD_BYTES : size) / this.pageSize));
   }
 
   /**
@@ -274,6 +439,13 @@ export class HeapCore {
     if (index * this.size[cls] !== rel || index >= this.objects[cls]) return NOT_LIVE;
     const t = (ptr - rel + this.trailer[cls]) >>> 2;
     if ((this.i32[t + 1 + (index >>> 5)] & (1 << (index & 31))) !== 0) return NOT_LIVE;
+    // In a threaded heap, an object another thread freed is free, though its owner has not seen it yet.
+    if (
+      this.threaded &&
+      (this.i32[((ptr - rel + this.remote[cls]) >>> 2) + (index >>> 5)] & (1 << (index & 31))) !== 0
+    ) {
+      return NOT_LIVE;
+    }
     this.locPage = slab;
     this.locIndex = index;
     return cls;

@@ -5,7 +5,7 @@
  */
 import { computeLayout, type Layout, MAX_ADDRESS, validateGeometry } from "./layout.js";
 import { canGrow, growLimit, type HeapMemory } from "./memory.js";
-import { sizeClasses } from "./size-classes.js";
+import { MAX_THREADS } from "./threads.js";
 import type { HeapOptions } from "./types.js";
 import { invalid, safe } from "./validate.js";
 
@@ -16,14 +16,30 @@ export const WASM_DEFAULT_GROWTH = 8;
 export type RawHeapOptions = { [K in keyof HeapOptions]?: unknown };
 
 /** The names of the constructor's options. */
-export const HEAP_OPTIONS = ["start", "length", "maxLength", "pageSize", "minAlign", "guard"] as const;
+export const HEAP_OPTIONS = [
+  "start",
+  "length",
+  "maxLength",
+  "pageSize",
+  "minAlign",
+  "guard",
+  "threads",
+] as const;
+
+/** Thread slots of a heap on shared memory, unless the `threads` option says otherwise. */
+export const DEFAULT_THREADS = 64;
 
 /**
  * The layout of a new heap in `buffer` (the current buffer of `memory`). Only `undefined` means
  * an option's default; every value is tested without conversion.
  * @throws AllocError INVALID_ARGUMENT for a bad option or a range too small for its metadata.
  */
-export function layoutFor(memory: HeapMemory, buffer: ArrayBufferLike, options: RawHeapOptions): Layout {
+export function layoutFor(
+  memory: HeapMemory,
+  buffer: ArrayBufferLike,
+  options: RawHeapOptions,
+  shared: boolean,
+): Layout {
   const start = options.start === undefined ? 0 : options.start;
   const pageSize = options.pageSize === undefined ? 4096 : options.pageSize;
   const minAlign = options.minAlign === undefined ? 16 : options.minAlign;
@@ -46,12 +62,12 @@ export function layoutFor(memory: HeapMemory, buffer: ArrayBufferLike, options: 
   if (!safe(maxLength) || maxLength < length) {
     throw invalid("new Heap", `maxLength must be an integer of at least length (${length})`, maxLength);
   }
-  return computeLayout(
-    start,
-    length,
-    maxLength,
-    pageSize as number,
-    minAlign as number,
-    (order) => sizeClasses(pageSize as number, minAlign as number, order).count,
-  );
+  const guard = options.guard === true;
+  const threads = options.threads === undefined ? (shared && !guard ? DEFAULT_THREADS : 0) : options.threads;
+  if (!safe(threads) || threads > MAX_THREADS) {
+    throw invalid("new Heap", `threads must be an integer in 0..${MAX_THREADS}`, threads);
+  }
+  if (guard && threads > 0)
+    throw invalid("new Heap", "a guard-mode heap has no thread slots: threads must be 0", threads);
+  return computeLayout(start, length, maxLength, pageSize as number, minAlign as number, threads);
 }

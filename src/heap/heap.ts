@@ -15,16 +15,19 @@
 import { AllocError } from "../errors.js";
 import { HeapCore, LARGE, NOT_LIVE } from "./core.js";
 import { HEAP_OPTIONS, layoutFor } from "./create.js";
+import { adoptAbandoned } from "./gather.js";
 import { GUARD_BYTES } from "./guard.js";
 import { checkGuards, guardedAlloc, guardedFree } from "./guarded.js";
 import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
 import { FLAG_GUARD, readHeader, W_LOCK, writeHeader } from "./layout.js";
-import { lock, unlock } from "./lock.js";
+import { ANONYMOUS, lock, unlock } from "./lock.js";
 import { bufferOf, checkedBufferOf, type HeapMemory, isShared } from "./memory.js";
+import { recoverAll, recoverThread } from "./recover.js";
+import { collectAll } from "./remote.js";
 import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
-import { sizeClasses } from "./size-classes.js";
-import { slabAlloc, slabFree, slabFreePtr, trimEmpty } from "./slabs.js";
+import { freeObject, slabAlloc, slabFreePtr, trimEmpty } from "./slabs.js";
+import { claimSlot, S_CLAIM } from "./threads.js";
 import type {
   HeapOptions,
   HeapStats,
@@ -45,16 +48,28 @@ import {
   safe,
 } from "./validate.js";
 
+/** The error of a call on a closed handle. */
+function closedError(operation: string): AllocError {
+  return new AllocError("CLOSED", `${operation}: this heap handle was closed`);
+}
+
 /** Set by `Heap.open` for the constructor: the handle to wrap instead of creating a heap. */
 let opening: HeapCore | null = null;
 
 /** A heap of malloc/free memory inside a buffer. Sizes and pointers are bytes. */
 export class Heap {
-  /** True when the buffer is a SharedArrayBuffer: every operation then takes the heap's lock. */
+  /** True when the buffer is shared memory (a SharedArrayBuffer or a shared WebAssembly.Memory). */
   readonly shared: boolean;
   /** @internal */
   readonly core: HeapCore;
   private readonly lockIndex: number;
+  /**
+   * True for a heap without thread slots on shared memory: every operation takes the heap's one
+   * lock (a guard-mode heap, or `threads: 0`).
+   */
+  private readonly locking: boolean;
+  /** Set by `close`. */
+  private closed = false;
   /** Bytes the page blocks can hold at the heap's largest: requests above it are invalid. */
   private readonly capacity: number;
 
@@ -74,16 +89,28 @@ export class Heap {
         throw invalid("new Heap", "guard must be a boolean", raw.guard);
       }
       const buffer = checkedBufferOf(memory);
-      const layout = layoutFor(memory, buffer, raw);
+      const layout = layoutFor(memory, buffer, raw, isShared(buffer));
       writeHeader(buffer, layout, raw.guard === true ? FLAG_GUARD : 0);
       this.core = new HeapCore(memory, layout, true);
     }
-    const l = this.core.layout;
-    this.shared = isShared(this.core.buffer);
+    const h = this.core;
+    const l = h.layout;
+    this.shared = isShared(h.buffer);
+    this.locking = this.shared && !h.threaded;
     this.lockIndex = (l.start >>> 2) + W_LOCK;
     this.capacity = l.maxEnd - l.firstPage;
+    if (h.threaded) {
+      const slot = claimSlot(h.i32, h.slotsBase, h.slotWords, l.threads);
+      if (slot < 0) {
+        throw new AllocError(
+          "TOO_MANY_THREADS",
+          `all ${l.threads} thread slots are claimed: close a handle, recover a dead thread, or open saved bytes with { recover: true }`,
+        );
+      }
+      h.useSlot(slot);
+    }
     // A handle opened on a shared heap reads the header without the lock: re-read it under the lock.
-    if (this.shared) this.core.generation = Number.NaN;
+    if (this.shared) h.generation = Number.NaN;
   }
 
   /**
@@ -94,17 +121,24 @@ export class Heap {
    * in the metadata), or are of another version; INVALID_ARGUMENT for bad memory or options.
    */
   static open(memory: HeapMemory, options?: OpenOptions): Heap {
-    const raw = readOptions(options, ["start", "verify"] as const, "Heap.open");
+    const raw = readOptions(options, ["start", "verify", "recover"] as const, "Heap.open");
     if (raw.verify !== undefined && typeof raw.verify !== "boolean") {
       throw invalid("Heap.open", "verify must be a boolean", raw.verify);
+    }
+    if (raw.recover !== undefined && typeof raw.recover !== "boolean") {
+      throw invalid("Heap.open", "recover must be a boolean", raw.recover);
     }
     const start = raw.start === undefined ? 0 : raw.start;
     if (!safe(start) || start % 8 !== 0) {
       throw invalid("Heap.open", "start must be a non-negative multiple of 8", start);
     }
     const buffer = checkedBufferOf(memory);
-    const layout = readHeader(buffer, start, (p, m, o) => sizeClasses(p, m, o).count);
-    opening = new HeapCore(memory, layout, false);
+    const layout = readHeader(buffer, start);
+    const core = new HeapCore(memory, layout, false);
+    // In memory that is not shared, no other thread can be in the middle of an operation: a
+    // held lock or an operation in flight was cut off (bytes saved from shared memory).
+    if (raw.recover === true || !isShared(buffer)) recoverAll(core, raw.recover === true);
+    opening = core;
     const heap = new Heap(memory);
     if (raw.verify === true) heap.check();
     return heap;
@@ -152,12 +186,12 @@ export class Heap {
     if (align !== undefined || typeof size !== "number" || !(size >>> 0 === size && size <= h.fastSmall))
       return this.mallocSlow(size, align);
     const cls = h.bySize[(size + 7) >>> 3];
-    if (!this.shared) {
+    if (!this.locking) {
       h.sync();
       const p = slabAlloc(h, cls, size);
       return p < 0 ? null : p;
     }
-    lock(h.i32, this.lockIndex);
+    lock(h.i32, this.lockIndex, ANONYMOUS);
     try {
       h.sync();
       const p = slabAlloc(h, cls, size);
@@ -168,6 +202,7 @@ export class Heap {
   }
 
   private mallocSlow(size: unknown, align: unknown): number | null {
+    if (this.closed) throw closedError("malloc");
     checkSize(size, this.capacity, "malloc");
     const h = this.core;
     let a = h.layout.minAlign;
@@ -185,7 +220,7 @@ export class Heap {
       while (cls < h.classes.count && (h.size[cls] % a !== 0 || a > h.slabAlign[cls] * h.pageSize)) cls++;
       if (cls === h.classes.count) cls = -1;
     }
-    if (this.shared) lock(h.i32, this.lockIndex);
+    if (this.locking) lock(h.i32, this.lockIndex, ANONYMOUS);
     try {
       h.sync();
       if (h.guard) return guardedAlloc(h, cls, size, a);
@@ -193,7 +228,7 @@ export class Heap {
       const p = slabAlloc(h, cls, size);
       return p < 0 ? null : p;
     } finally {
-      if (this.shared) unlock(h.i32, this.lockIndex);
+      if (this.locking) unlock(h.i32, this.lockIndex);
     }
   }
 
@@ -225,15 +260,16 @@ export class Heap {
     if (ptr === null) return this.malloc(size);
     checkPointer(ptr, "realloc");
     const h = this.core;
+    if (this.closed) throw closedError("realloc");
     if (h.guard) return this.reallocGuarded(ptr, size);
-    if (this.shared) lock(h.i32, this.lockIndex);
+    if (this.locking) lock(h.i32, this.lockIndex, ANONYMOUS);
     try {
       h.sync();
       const p = resize(h, ptr, size);
       if (p === RESIZE_NOT_LIVE) throw notLive(this.core, ptr, "realloc");
       return p;
     } finally {
-      if (this.shared) unlock(h.i32, this.lockIndex);
+      if (this.locking) unlock(h.i32, this.lockIndex);
     }
   }
 
@@ -251,12 +287,12 @@ export class Heap {
       return;
     }
     const h = this.core;
-    if (!this.shared) {
+    if (!this.locking) {
       h.sync();
       this.release(ptr);
       return;
     }
-    lock(h.i32, this.lockIndex);
+    lock(h.i32, this.lockIndex, ANONYMOUS);
     try {
       h.sync();
       this.release(ptr);
@@ -292,12 +328,15 @@ export class Heap {
 
   private release(ptr: number): void {
     const h = this.core;
-    if (slabFreePtr(h, ptr)) return; // never in guard mode: its freeEnd is 0
+    if (slabFreePtr(h, ptr)) return; // never in guard mode (its freeEnd is 0), nor after close
+    if (this.closed) throw closedError("free");
     const kind = h.locate(ptr);
     if (h.guard && kind !== NOT_LIVE) guardedFree(h, kind, ptr);
-    if (kind >= 0) slabFree(h, kind, h.locPage, h.locIndex);
-    else if (kind === LARGE) h.freeLarge(ptr, h.locPage);
-    else if (safe(ptr)) throw notLive(h, ptr, "free");
+    if (kind >= 0) {
+      if (!freeObject(h, kind, h.locPage, h.locIndex)) throw notLive(h, ptr, "free");
+    } else if (kind === LARGE) {
+      if (!h.freeLarge(ptr, h.locPage)) throw notLive(h, ptr, "free");
+    } else if (safe(ptr)) throw notLive(h, ptr, "free");
     else throw invalid("free", "a pointer is a safe non-negative integer", ptr, true);
   }
 
@@ -381,10 +420,74 @@ export class Heap {
 
   /**
    * Gives back to the page allocator the one empty slab each size class may keep for reuse
-   * (they also go back by themselves when the pages run out). @returns the slabs released.
+   * (they also go back by themselves when the pages run out). In a threaded heap it first takes
+   * back the frees other threads made in this thread's slabs and adopts the slabs of threads that
+   * are gone (closed or recovered). @returns the slabs released.
    */
   trim(): number {
-    return this.locked(() => trimEmpty(this.core));
+    return this.locked(() => {
+      const h = this.core;
+      if (!h.threaded) return trimEmpty(h);
+      // A threaded heap: this thread's remote frees, and the slabs of threads that are gone.
+      collectAll(h);
+      adoptAbandoned(h);
+      return trimEmpty(h);
+    });
+  }
+
+  /**
+   * The thread id of this handle: its slot in a threaded heap (0 .. threads - 1), which
+   * `liveAllocations()` reports as the owner of what this handle allocated and which the
+   * supervising thread passes to `recover` if this thread dies. 0 in a heap without slots.
+   */
+  get threadId(): number {
+    return this.core.threaded ? this.core.holder - 1 : 0;
+  }
+
+  /** Thread slots: how many handles can use the heap at once (0: a heap without slots). */
+  get threads(): number {
+    return this.core.layout.threads;
+  }
+
+  /**
+   * Ends this handle: in a threaded heap it takes back the frees other threads made in its slabs,
+   * gives back its empty slabs and leaves its slot for another handle (which adopts the slabs
+   * that still hold live objects; so does any thread that runs out of pages). The allocations
+   * stay live and can be freed from any handle. Calling it again does nothing; any other method
+   * of this handle then throws AllocError CLOSED.
+   */
+  close(): void {
+    if (this.closed) return;
+    const h = this.core;
+    this.locked(() => {
+      if (!h.threaded) return;
+      collectAll(h);
+      trimEmpty(h);
+      Atomics.store(h.i32, h.slotAt + S_CLAIM, 0);
+    });
+    this.closed = true;
+    h.fastSmall = -1; // every call now takes a slow path, which reports CLOSED
+    h.freeEnd = 0;
+  }
+
+  /**
+   * Recovers from the death of thread `threadId` (a worker terminated, or crashed, while it
+   * used the heap): finishes or rolls back the operation it was in the middle of, takes over the
+   * page lock if it held it, rebuilds its lists and leaves its slot unclaimed. Its allocations
+   * stay live (others may use them), listed by `liveAllocations()` under its id. Call it once the
+   * thread is gone for good (its 'exit' event), never for a live one. Safe while other threads
+   * keep working. @returns true when there was something to repair.
+   * @throws AllocError INVALID_ARGUMENT for an id that is not another slot of a threaded heap.
+   */
+  recover(threadId: number): boolean {
+    const h = this.core;
+    if (this.closed) throw closedError("recover");
+    if (!h.threaded) throw invalid("recover", "only a threaded heap has thread ids to recover", threadId);
+    if (!safe(threadId) || threadId >= h.layout.threads || threadId === this.threadId) {
+      throw invalid("recover", `threadId must be another thread's id, 0..${h.layout.threads - 1}`, threadId);
+    }
+    h.sync();
+    return recoverThread(h, threadId);
   }
 
   /** Occupancy, per-class and rounding figures. O(pages + slab objects). */
@@ -413,19 +516,22 @@ export class Heap {
     yield* this.locked(() => liveAllocationsOf(this.core));
   }
 
-  /** Runs `f` holding the lock (shared heaps) on a current handle. */
+  /**
+   * Runs `f` on a current handle holding the heap's lock: the one lock of a heap without slots on
+   * shared memory, the page lock of a threaded heap (which freezes the page level; other
+   * threads' slab operations go on).
+   */
   private locked<T>(f: () => T): T {
     const h = this.core;
-    if (!this.shared) {
-      h.sync();
-      return f();
-    }
-    lock(h.i32, this.lockIndex);
+    if (this.closed) throw closedError("this call");
+    if (this.locking) lock(h.i32, this.lockIndex, ANONYMOUS);
+    else h.pageLock();
     try {
       h.sync();
       return f();
     } finally {
-      unlock(h.i32, this.lockIndex);
+      if (this.locking) unlock(h.i32, this.lockIndex);
+      else h.pageUnlock();
     }
   }
 }

@@ -22,8 +22,9 @@ import { statsFromFreeBlocks } from "../page/stats.js";
 import type { HeapCore } from "./core.js";
 import { GUARD_BYTES } from "./guard.js";
 import { LARGE_KIND, readHeader, TAG_LARGE, TAG_SLAB } from "./layout.js";
-import { FREE_SLACK, sizeClasses } from "./size-classes.js";
+import { FREE_SLACK } from "./size-classes.js";
 import { checkIndex, countListed, FREE_KIND } from "./stretches.js";
+import { OP_NONE, R_OP, S_CLAIM, S_LISTS, S_RECORD, S_SLABS } from "./threads.js";
 import type { ClassStats, HeapStats, LiveAllocation } from "./types.js";
 
 const corrupt = (message: string): never => {
@@ -97,13 +98,35 @@ function walk(
     if (n !== freeByOrder[order])
       corrupt(`the free list of order ${order} does not hold its ${freeByOrder[order]} free blocks`);
   }
-  for (let cls = 0; cls < slabs.length; cls++) {
-    let n = 0;
-    for (let s = h.i32[h.listBase + cls]; s >= 0 && n <= slabs[cls]; s = h.side[(s << 2) + 2]) n++;
-    if (n > slabs[cls]) corrupt(`the list of class ${cls} holds more than its ${slabs[cls]} slabs, or loops`);
+  for (const base of listBases(h)) {
+    for (let cls = 0; cls < slabs.length; cls++) {
+      let n = 0;
+      for (let s = h.i32[base + cls]; s >= 0 && n <= slabs[cls]; s = h.side[(s << 2) + 2]) n++;
+      if (n > slabs[cls]) corrupt(`a list of class ${cls} holds more than its ${slabs[cls]} slabs, or loops`);
+    }
   }
   if (countListed(h, stretches) !== stretches)
     corrupt(`the free-stretch lists do not hold the ${stretches} free stretches`);
+}
+
+/**
+ * The Int32 index of the first head of every set of class lists: the header's, or in a threaded
+ * heap each slot's lists of slabs with a free object and of full slabs.
+ */
+function listBases(h: HeapCore): number[] {
+  if (!h.threaded) return [h.listBase];
+  const bases: number[] = [];
+  for (let s = 0; s < h.layout.threads; s++) {
+    const at = h.slotsBase + h.slotWords * s + S_LISTS;
+    bases.push(at, at + h.classes.count);
+  }
+  return bases;
+}
+
+/** Whether object `i` of the slab at `address` (class `cls`) was freed by another thread. */
+function remotelyFreed(h: HeapCore, cls: number, address: number, i: number): boolean {
+  if (!h.threaded) return false;
+  return (h.i32[((address + h.remote[cls]) >>> 2) + (i >>> 5)] & (1 << (i & 31))) !== 0;
 }
 
 /** The class of a slab block's tag, checked against its length; a large block is -1. */
@@ -129,7 +152,7 @@ function eachObject(
   const slackAt = (t << 1) + 2 + 2 * h.bitmapWords[cls];
   const size = h.size[cls];
   for (let i = 0; i < h.objects[cls]; i++) {
-    if ((h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0) continue;
+    if ((h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0 || remotelyFreed(h, cls, address, i)) continue;
     const slack = h.u16[slackAt + i];
     if (slack > size) corrupt(`live object ${showAddress(address + i * size)} has slack ${slack}`);
     visit(address + i * size, size - slack);
@@ -141,8 +164,9 @@ export function liveAllocationsOf(h: HeapCore): LiveAllocation[] {
   const out: LiveAllocation[] = [];
   walk(h, new Array<number>(h.layout.maxOrder + 1).fill(0), (page, _, cls) => {
     const address = h.firstPage + page * h.pageSize;
-    if (cls < 0) out.push({ ptr: address, size: h.side[(page << 2) + 1] >>> 0, tag: TAG_LARGE });
-    else eachObject(h, cls, address, (ptr, size) => out.push({ ptr, size, tag: TAG_SLAB + cls }));
+    const thread = h.threaded ? h.ownerOf[page] - 1 : 0;
+    if (cls < 0) out.push({ ptr: address, size: h.side[(page << 2) + 1] >>> 0, tag: TAG_LARGE, thread });
+    else eachObject(h, cls, address, (ptr, size) => out.push({ ptr, size, tag: TAG_SLAB + cls, thread }));
   });
   return out;
 }
@@ -245,7 +269,7 @@ const STRETCH = 4;
  */
 export function checkHeap(h: HeapCore): void {
   const l = h.layout;
-  const header = readHeader(h.buffer, l.start, (p, m, o) => sizeClasses(p, m, o).count);
+  const header = readHeader(h.buffer, l.start);
   if (header.end !== h.end) corrupt(`the header's end ${header.end} is not the heap's ${h.end}`);
   h.pages.check();
   const side = h.side;
@@ -253,7 +277,10 @@ export function checkHeap(h: HeapCore): void {
   const role = new Uint8Array(records);
   const owner = new Int32Array(records);
   const count = h.classes.count;
-  const slabsWithFree = new Int32Array(count);
+  const sets = h.threaded ? h.layout.threads : 1;
+  // Per (slot, class): slabs with a free object, and full slabs (threaded heaps list those too).
+  const slabsWithFree = new Int32Array(sets * count);
+  const fullSlabs = new Int32Array(sets * count);
   const free = new Uint8Array(h.pageCount);
   eachBlock(h, (page, pages, isFree, tag) => {
     if (isFree) {
@@ -263,6 +290,10 @@ export function checkHeap(h: HeapCore): void {
     const address = h.firstPage + page * h.pageSize;
     const at = `block ${showAddress(address)}`;
     const cls = classOfBlock(h, page, pages, tag);
+    const set = h.threaded ? ownerSlot(h, page, at) : 0;
+    for (let p = page + 1; p < page + pages; p++) {
+      if (h.ownerOf[p] !== 0) corrupt(`${at}: page ${p} has owner byte ${h.ownerOf[p]}`);
+    }
     if (cls < 0) {
       role[page] = LARGE;
       owner[page] = (page << 8) | LARGE_KIND;
@@ -282,8 +313,12 @@ export function checkHeap(h: HeapCore): void {
     const freeObjects = checkTrailer(h, cls, address, at);
     if (side[(page << 2) + 1] !== freeObjects)
       corrupt(`${at}: free count ${side[(page << 2) + 1]}, bitmap has ${freeObjects}`);
-    if (freeObjects > 0) slabsWithFree[cls]++;
+    if (freeObjects > 0) slabsWithFree[set * count + cls]++;
+    else fullSlabs[set * count + cls]++;
   });
+  for (let p = h.pageCount; p < h.ownerOf.length; p++) {
+    if (h.ownerOf[p] !== 0) corrupt(`page ${p} beyond the end has owner byte ${h.ownerOf[p]}`);
+  }
   const stretches = new Map<number, number>();
   for (let p = 0; p < h.pageCount; ) {
     if (free[p] === 0) {
@@ -302,7 +337,19 @@ export function checkHeap(h: HeapCore): void {
     p = end;
   }
   const listed = new Uint8Array(records);
-  for (let cls = 0; cls < count; cls++) checkList(h, cls, role, listed, slabsWithFree[cls]);
+  if (!h.threaded) {
+    for (let cls = 0; cls < count; cls++)
+      checkList(h, h.listBase, cls, role, listed, slabsWithFree[cls], false);
+  } else {
+    for (let set = 0; set < sets; set++) {
+      const lists = h.slotsBase + h.slotWords * set + S_LISTS;
+      for (let cls = 0; cls < count; cls++) {
+        checkList(h, lists, cls, role, listed, slabsWithFree[set * count + cls], false);
+        checkList(h, lists + count, cls, role, listed, fullSlabs[set * count + cls], true);
+      }
+    }
+    checkSlots(h, slabsWithFree, fullSlabs);
+  }
   for (let p = 0; p < records; p++) checkRecord(h, p, role[p], owner[p], listed[p] === 1, stretches);
   const index = checkIndex(h, stretches);
   if (index !== null) corrupt(index);
@@ -359,6 +406,8 @@ function checkTrailer(h: HeapCore, cls: number, address: number, at: string): nu
   const slackAt = (t << 1) + 2 + 2 * words;
   for (let i = 0; i < n; i++) {
     const isFree = (h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0;
+    if (isFree && remotelyFreed(h, cls, address, i))
+      corrupt(`${at}: free object ${i} freed again by another thread`);
     const slack = h.u16[slackAt + i];
     if (isFree ? slack !== FREE_SLACK : slack > size) {
       corrupt(`${at}: object ${i} is ${isFree ? "free" : "live"} but its slack is ${slack}`);
@@ -368,21 +417,34 @@ function checkTrailer(h: HeapCore, cls: number, address: number, at: string): nu
 }
 
 /**
- * Checks the list of `cls`: links, members, and that it holds exactly the slabs with a free
- * object (marking them in `listed`). Bounded by that number.
+ * Checks the list of `cls` whose heads start at Int32 index `lists`: links, members, and that it
+ * holds exactly the `expected` slabs with a free object (or, with `full`, full slabs), of the
+ * slot whose lists these are (threaded heaps), marking them in `listed`. Bounded by `expected`.
  */
-function checkList(h: HeapCore, cls: number, role: Uint8Array, listed: Uint8Array, expected: number): void {
+function checkList(
+  h: HeapCore,
+  lists: number,
+  cls: number,
+  role: Uint8Array,
+  listed: Uint8Array,
+  expected: number,
+  full: boolean,
+): void {
   const side = h.side;
-  const at = `list of class ${cls} (${h.size[cls]} B)`;
+  const slot = h.threaded ? Math.floor((lists - h.slotsBase) / h.slotWords) : -1;
+  const at = `${full ? "full list" : "list"} of class ${cls} (${h.size[cls]} B)${slot >= 0 ? ` of thread ${slot}` : ""}`;
   let previous = -1;
   let n = 0;
-  for (let slab = h.i32[h.listBase + cls]; slab !== -1; slab = side[(slab << 2) + 2]) {
+  for (let slab = h.i32[lists + cls]; slab !== -1; slab = side[(slab << 2) + 2]) {
     if (!(slab >= 0 && slab < role.length) || role[slab] !== SLAB || (side[slab << 2] & 255) !== cls + 1) {
       corrupt(`${at} holds page ${slab}, not a slab of the class`);
     }
+    if (slot >= 0 && h.ownerOf[slab] !== slot + 1)
+      corrupt(`${at} holds page ${slab}, a slab of another thread`);
     if (side[(slab << 2) + 3] !== previous) corrupt(`${at}: broken back link at page ${slab}`);
     const free = side[(slab << 2) + 1];
-    if (free === 0) corrupt(`${at} holds the full slab at page ${slab}`);
+    if ((free === 0) !== full)
+      corrupt(`${at} holds the ${full ? "" : "full "}slab at page ${slab} (${free} free)`);
     if (free === h.objects[cls] && previous !== -1)
       corrupt(`${at}: empty slab at page ${slab} is not the head`);
     if (++n > expected || listed[slab] === 1)
@@ -390,5 +452,32 @@ function checkList(h: HeapCore, cls: number, role: Uint8Array, listed: Uint8Arra
     listed[slab] = 1;
     previous = slab;
   }
-  if (n !== expected) corrupt(`class ${cls} has ${expected} slabs with free objects, ${n} listed`);
+  if (n !== expected) corrupt(`${at}: ${expected} slabs belong there, ${n} listed`);
+}
+
+/** The slot (thread) named by the owner byte of the block at `page`. */
+function ownerSlot(h: HeapCore, page: number, at: string): number {
+  const owner = h.ownerOf[page];
+  if (!(owner >= 1 && owner <= h.layout.threads)) corrupt(`${at}: owner byte ${owner} names no thread`);
+  return owner - 1;
+}
+
+/**
+ * Checks each thread slot: its claim names a thread, no operation is recorded in flight (a
+ * check runs with no other thread in the middle of a page-level operation: it holds the page
+ * lock), and its slab count is the number of slabs its owner bytes give it.
+ */
+function checkSlots(h: HeapCore, withFree: Int32Array, full: Int32Array): void {
+  const count = h.classes.count;
+  for (let s = 0; s < h.layout.threads; s++) {
+    const at = h.slotsBase + h.slotWords * s;
+    const claim = Atomics.load(h.i32, at + S_CLAIM);
+    if (!(claim >= 0 && claim <= h.layout.threads)) corrupt(`thread slot ${s}: claim word ${claim}`);
+    const op = h.i32[at + S_RECORD + R_OP];
+    if (op !== OP_NONE) corrupt(`thread slot ${s}: operation ${op} in flight (recover the thread)`);
+    let slabs = 0;
+    for (let cls = 0; cls < count; cls++) slabs += withFree[s * count + cls] + full[s * count + cls];
+    if (h.i32[at + S_SLABS] !== slabs)
+      corrupt(`thread slot ${s} counts ${h.i32[at + S_SLABS]} slabs, owns ${slabs}`);
+  }
 }

@@ -5,20 +5,27 @@
  *
  *   start                 header, HEADER_BYTES:
  *     +0   u32  magic 0x50414548 ("HEAP")          +4   u32  version (FORMAT_VERSION)
- *     +8   i32  lock word: 0 free, 1 held, 2 held with waiters (Atomics; shared buffers only)
+ *     +8   i32  lock word (lock.ts): 0 free, else the holder's id + 1, bit 30 set when threads may wait;
+ *               a threaded heap's page lock, or a one-thread heap's lock around every operation
  *     +12  u32  generation: +1 on every grow; a handle that sees a new value rebuilds itself
  *     +16  u32  pageSize     +20  u32  minAlign     +24  u32  maxOrder     +28  u32  classCount
  *     +32  u32  storagePages (pages of page-allocator storage and of the side table)
- *     +36  u32  checksum: FNV-1a of the header's 32 words, without words 2, 3, 9, 12, 13
- *               (lock, generation, checksum, end), which change as the heap lives
+ *     +36  u32  checksum: FNV-1a of the header's 32 words, without words 2, 3, 9, 12, 13, 24-27
+ *               (lock, generation, checksum, end, record), which change as the heap lives
  *     +40  f64  start        +48  f64  end (current end of the pages, a page multiple)
  *     +56  f64  maxEnd       +64  f64  storage offset   +72  f64  side-table offset
  *     +80  f64  firstPage (the first allocatable page)
- *     +88  u32  flags: bit 0 (FLAG_GUARD) guard mode, red zones and poison (guard.ts)   +92 .. +127  zero
+ *     +88  u32  flags: bit 0 (FLAG_GUARD) guard mode, red zones and poison (guard.ts);
+ *               bit 1 (FLAG_THREADED) thread slots (threads.ts)
+ *     +92  u32  threads: the number of thread slots (0 unless FLAG_THREADED)
+ *     +96  i32[4]  a one-thread heap's record of the page-level operation in flight (threads.ts:
+ *               R_OP, R_PAGE, R_COUNT, R_SIZE), for recovery at `open`; 0 in a threaded heap
+ *     +112 .. +127  zero
  *     +128 i32[classCount]  head of each class's list of slabs with a free object (page index
- *               relative to firstPage), or -1
+ *               relative to firstPage), or -1 (a threaded heap keeps its lists in the slots: -1)
  *   fit (start + 128 + 4 * classCount)  i32[FIT_WORDS]: the free-stretch index (stretches.ts):
  *               level bitmaps and the head of each length class's list of free stretches
+ *   threads               (threaded heaps) i32[threads * slotWords]: the thread slots (threads.ts), 64-aligned
  *   storage               the page allocator's PageStorage (links: heads, mask, next/prev pairs; then state), 8-aligned
  *   side                  Int32[4 * storagePages], one record of 4 words per page (relative index p):
  *     [4p]     owner: 0 when no allocation starts in page p; slab page: (head << 8) | (class + 1),
@@ -28,6 +35,8 @@
  *              first page of a free stretch: its length in pages
  *     [4p+2]   slab head: next slab in its class's list, or -1; free stretch: next in its list
  *     [4p+3]   slab head: previous slab in that list, or -1; free stretch: previous in its list
+ *   owner                 (threaded heaps) u8[storagePages]: slot + 1 of the thread owning the slab
+ *                         whose first page it is, else 0 (threads.ts)
  *   firstPage .. end      pages handed out by the page allocator (firstPage is a page multiple)
  *
  * Metadata is sized for maxEnd once, at creation, so that growing never moves it. Page blocks
@@ -36,7 +45,9 @@
 import { AllocError } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pageStorageBytes } from "../page/page-map.js";
+import { sizeClasses } from "./size-classes.js";
 import { FIT_WORDS } from "./stretches.js";
+import { MAX_THREADS, RECORD_WORDS, slotWords } from "./threads.js";
 import { address, count, invalid, safe } from "./validate.js";
 
 export const MAGIC = 0x50414548;
@@ -54,8 +65,14 @@ export const W_GENERATION = 3;
 const W_CHECKSUM = 9;
 /** Word index of the flags. */
 const W_FLAGS = 22;
+/** Word index of the number of thread slots. */
+const W_THREADS = 23;
+/** Word index of a one-thread heap's operation record (threads.ts, RECORD_WORDS words). */
+export const W_RECORD = 24;
 /** Header flag: the heap runs in guard mode (guard.ts). */
 export const FLAG_GUARD = 1;
+/** Header flag: the heap has thread slots (threads.ts). */
+export const FLAG_THREADED = 2;
 /** Byte offsets of the f64 fields. */
 export const B_END = 48;
 /** Owner kind of the first page of a large block. */
@@ -80,6 +97,13 @@ export interface Layout {
   maxEnd: number;
   /** Byte offset of the free-stretch index. */
   fitOffset: number;
+  /** Thread slots (0: a one-thread heap, which has no slot table and no owner bytes). */
+  threads: number;
+  /** Byte offset of the slot table, Int32 words per slot (threads.ts). */
+  threadsOffset: number;
+  slotWords: number;
+  /** Byte offset of the owner bytes (one per page, threaded heaps). */
+  ownerOffset: number;
   storageOffset: number;
   sideOffset: number;
   firstPage: number;
@@ -89,7 +113,7 @@ const up = (n: number, to: number) => Math.ceil(n / to) * to;
 
 /**
  * Computes the layout of a heap over [start, start + length) that may grow to start + maxLength.
- * `classCountOf(maxOrder)` gives the number of size classes for the chosen maxOrder.
+ * with `threads` thread slots (0: none).
  * @throws AllocError INVALID_ARGUMENT when the range is too small for the metadata or too large.
  */
 export function computeLayout(
@@ -98,7 +122,7 @@ export function computeLayout(
   maxLength: number,
   pageSize: number,
   minAlign: number,
-  classCountOf: (maxOrder: number) => number,
+  threads: number,
 ): Layout {
   const maxEnd = Math.floor((start + maxLength) / pageSize) * pageSize;
   const end = Math.floor((start + length) / pageSize) * pageSize;
@@ -110,16 +134,19 @@ export function computeLayout(
   }
   const roughPages = Math.max(1, Math.floor((maxEnd - start) / pageSize));
   const maxOrder = Math.max(1, Math.floor(Math.log2(roughPages)));
-  const classCount = classCountOf(maxOrder);
+  const classCount = sizeClasses(pageSize, minAlign, maxOrder, threads > 0).count;
   const storagePages = BuddyAllocator.storagePages(
     { pageSize, maxOrder },
     start,
     Math.max(maxEnd - start, 1),
   );
   const fitOffset = start + HEADER_BYTES + 4 * classCount;
-  const storageOffset = up(fitOffset + 4 * FIT_WORDS, 8);
+  const words = threads > 0 ? slotWords(classCount) : 0;
+  const threadsOffset = threads > 0 ? up(fitOffset + 4 * FIT_WORDS, 64) : fitOffset + 4 * FIT_WORDS;
+  const storageOffset = up(threadsOffset + 4 * words * threads, 8);
   const sideOffset = up(storageOffset + pageStorageBytes(storagePages, maxOrder), 8);
-  const firstPage = up(sideOffset + 16 * storagePages, pageSize);
+  const ownerOffset = sideOffset + 16 * storagePages;
+  const firstPage = up(ownerOffset + (threads > 0 ? storagePages : 0), pageSize);
   if (firstPage + pageSize > end) {
     throw new AllocError(
       "INVALID_ARGUMENT",
@@ -136,6 +163,10 @@ export function computeLayout(
     end,
     maxEnd,
     fitOffset,
+    threads,
+    threadsOffset,
+    slotWords: words,
+    ownerOffset,
     storageOffset,
     sideOffset,
     firstPage,
@@ -146,6 +177,7 @@ function checksum(words: Uint32Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < HEADER_BYTES / 4; i++) {
     if (i === W_LOCK || i === W_GENERATION || i === W_CHECKSUM || i === 12 || i === 13) continue;
+    if (i >= W_RECORD && i < W_RECORD + RECORD_WORDS) continue;
     h = Math.imul(h ^ words[i], 0x01000193) >>> 0;
   }
   return h;
@@ -169,7 +201,8 @@ export function writeHeader(buffer: ArrayBufferLike, l: Layout, flags = 0): void
   f64[8] = l.storageOffset;
   f64[9] = l.sideOffset;
   f64[10] = l.firstPage;
-  u32[W_FLAGS] = flags;
+  u32[W_FLAGS] = flags | (l.threads > 0 ? FLAG_THREADED : 0);
+  u32[W_THREADS] = l.threads;
   u32[W_CHECKSUM] = checksum(u32);
 }
 
@@ -202,11 +235,7 @@ export function validateGeometry(pageSize: unknown, minAlign: unknown, operation
  * the one this version would compute from the header's own parameters.
  * @throws AllocError CORRUPT naming what is wrong; INVALID_ARGUMENT for a bad `start`.
  */
-export function readHeader(
-  buffer: ArrayBufferLike,
-  start: unknown,
-  classCountOf: (pageSize: number, minAlign: number, maxOrder: number) => number,
-): Layout {
+export function readHeader(buffer: ArrayBufferLike, start: unknown): Layout {
   if (!safe(start) || start % 8 !== 0) {
     throw invalid("Heap.open", "start must be a non-negative multiple of 8", start);
   }
@@ -224,7 +253,11 @@ export function readHeader(
     bad(`format version ${u32[W_VERSION]}, this library reads version ${FORMAT_VERSION}`);
   }
   if (u32[W_CHECKSUM] !== checksum(u32)) bad("checksum mismatch: the header is damaged");
-  if ((u32[W_FLAGS] & ~FLAG_GUARD) !== 0) bad(`unknown flags ${u32[W_FLAGS]}`);
+  if ((u32[W_FLAGS] & ~(FLAG_GUARD | FLAG_THREADED)) !== 0) bad(`unknown flags ${u32[W_FLAGS]}`);
+  const threads = u32[W_THREADS];
+  if (threads > 0 !== ((u32[W_FLAGS] & FLAG_THREADED) !== 0) || threads > MAX_THREADS) {
+    bad(`thread slots ${threads} do not match its flags ${u32[W_FLAGS]}`);
+  }
   const [pageSize, minAlign, maxOrder, classCount] = [u32[4], u32[5], u32[6], u32[7]];
   if (f64[5] !== start) bad(`it says it starts at ${f64[5]}`);
   try {
@@ -235,9 +268,7 @@ export function readHeader(
   if (!(f64[6] <= f64[7])) bad(`its end ${f64[6]} is beyond its maximum end ${f64[7]}`);
   let expected: Layout | null = null;
   try {
-    expected = computeLayout(start, f64[6] - start, f64[7] - start, pageSize, minAlign, (order) =>
-      classCountOf(pageSize, minAlign, order),
-    );
+    expected = computeLayout(start, f64[6] - start, f64[7] - start, pageSize, minAlign, threads);
   } catch (e) {
     bad(`its geometry is impossible (${(e as Error).message})`);
   }

@@ -1,34 +1,50 @@
 /**
- * The heap's lock: one Int32 word of the header (W_LOCK), a three-state futex mutex.
+ * The heap's lock: one Int32 word of the header (W_LOCK), a futex mutex that knows its holder.
  *
- *   0  free      1  held, nobody waits      2  held, someone may be waiting in Atomics.wait
+ *   0  free      id + 1  held by thread `id`      | WAITERS  someone may be waiting in Atomics.wait
  *
- * lock: compareExchange 0 -> 1; on failure spin briefly, then swap in 2 and wait while it is
- * not 0. unlock: subtract 1; if that did not give 0 (the word was 2), store 0 and wake one
- * waiter. Every operation of a shared heap runs between lock and unlock, so no thread sees
- * another's half-done operation, and the Atomics accesses order the plain typed-array accesses
- * between them (JavaScript's memory model: they synchronize-with each other).
+ * lock: compareExchange 0 -> holder; on failure spin briefly, then set WAITERS and wait while the
+ * word is unchanged; a thread that wakes takes the lock with WAITERS set (it cannot know whether
+ * others still wait). unlock: exchange to 0; if WAITERS was set, wake one waiter. The Atomics
+ * accesses order the plain typed-array accesses between lock and unlock (JavaScript's memory
+ * model: they synchronize-with each other), so the next holder sees everything the last one wrote.
  *
- * Where Atomics.wait is not allowed (a browser's main thread) the waiter spins instead.
- * A thread that dies holding the lock (a worker terminated in the middle of a call) leaves it held.
+ * A threaded heap takes it only around page-level operations (a new or emptied slab, a large
+ * block, growth, recovery); a one-thread heap on shared memory around every operation, with holder
+ * ANONYMOUS. Because the word names its holder, `recover` can tell that a dead thread held it and
+ * take it over (`steal`): the waiters then wait on the recovering thread, not on the dead one.
+ * A waiter wakes at least every WAIT_SLICE_MS to look again, so a wake-up lost to a dead thread
+ * costs at most that long. Where Atomics.wait is not allowed (a browser's main thread) it spins.
  */
 
 const SPINS = 64;
+/** Set in the lock word while a thread may be waiting. */
+export const WAITERS = 1 << 30;
+/** The holder value of a heap without thread slots. */
+export const ANONYMOUS = 1;
+/** Longest single Atomics.wait, in milliseconds. */
+export const WAIT_SLICE_MS = 50;
 let canWait = true;
 
-/** Takes the lock at `index` of `words`. */
-export function lock(words: Int32Array, index: number): void {
-  if (Atomics.compareExchange(words, index, 0, 1) !== 0) lockSlow(words, index);
+/** Takes the lock at `index` of `words` for `holder` (a thread id + 1, or ANONYMOUS). */
+export function lock(words: Int32Array, index: number, holder: number): void {
+  if (Atomics.compareExchange(words, index, 0, holder) !== 0) lockSlow(words, index, holder);
 }
 
-function lockSlow(words: Int32Array, index: number): void {
+function lockSlow(words: Int32Array, index: number, holder: number): void {
   for (let i = 0; i < SPINS; i++) {
-    if (Atomics.load(words, index) === 0 && Atomics.compareExchange(words, index, 0, 1) === 0) return;
+    if (Atomics.load(words, index) === 0 && Atomics.compareExchange(words, index, 0, holder) === 0) return;
   }
-  while (Atomics.exchange(words, index, 2) !== 0) {
+  for (;;) {
+    const v = Atomics.load(words, index);
+    if (v === 0) {
+      if (Atomics.compareExchange(words, index, 0, holder | WAITERS) === 0) return;
+      continue;
+    }
+    if ((v & WAITERS) === 0 && Atomics.compareExchange(words, index, v, v | WAITERS) !== v) continue;
     if (canWait) {
       try {
-        Atomics.wait(words, index, 2);
+        Atomics.wait(words, index, v | WAITERS, WAIT_SLICE_MS);
       } catch {
         canWait = false;
       }
@@ -38,8 +54,22 @@ function lockSlow(words: Int32Array, index: number): void {
 
 /** Releases the lock at `index` of `words`, waking one waiter if there may be one. */
 export function unlock(words: Int32Array, index: number): void {
-  if (Atomics.sub(words, index, 1) !== 1) {
-    Atomics.store(words, index, 0);
-    Atomics.notify(words, index, 1);
+  if ((Atomics.exchange(words, index, 0) & WAITERS) !== 0) Atomics.notify(words, index, 1);
+}
+
+/** The holder of the lock (a thread id + 1, or ANONYMOUS), or 0 when it is free. */
+export function holderOf(words: Int32Array, index: number): number {
+  return Atomics.load(words, index) & ~WAITERS;
+}
+
+/**
+ * Takes the lock over from `dead` (a holder that will never release it) for `holder`.
+ * @returns false, changing nothing, when `dead` does not hold it.
+ */
+export function steal(words: Int32Array, index: number, dead: number, holder: number): boolean {
+  for (;;) {
+    const v = Atomics.load(words, index);
+    if ((v & ~WAITERS) !== dead) return false;
+    if (Atomics.compareExchange(words, index, v, holder | (v & WAITERS)) === v) return true;
   }
 }

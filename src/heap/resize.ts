@@ -8,8 +8,10 @@
 import { pow2 } from "../page/order.js";
 import type { HeapCore } from "./core.js";
 import { LARGE, NOT_LIVE } from "./core.js";
-import { setSlack, slabAlloc, slabFree } from "./slabs.js";
+import { LARGE_KIND } from "./layout.js";
+import { freeObject, setSlack, slabAlloc } from "./slabs.js";
 import { releaseStretch, stretchAt, takeStretch } from "./stretches.js";
+import { OP_NONE, OP_RESIZE } from "./threads.js";
 
 /** What `resize` returns when `ptr` is not a live allocation. */
 export const RESIZE_NOT_LIVE = -1;
@@ -35,9 +37,13 @@ export function resize(h: HeapCore, ptr: number, size: number): number | null {
   const moved = small ? slabAlloc(h, h.bySize[(size + 7) >>> 3], size) : (h.allocLarge(size, 1) ?? -1);
   if (moved < 0) return null;
   h.u8.copyWithin(moved, ptr, ptr + keep);
-  if (kind >= 0) slabFree(h, kind, page, index);
-  else h.freeLarge(ptr, page);
-  return moved;
+  // Another thread may have freed it meanwhile (threaded heaps: a double free): undo the move.
+  const freed = kind >= 0 ? freeObject(h, kind, page, index) : h.freeLarge(ptr, page);
+  if (freed) return moved;
+  const k = h.locate(moved);
+  if (k >= 0) freeObject(h, k, h.locPage, h.locIndex);
+  else if (k === LARGE) h.freeLarge(moved, h.locPage);
+  return RESIZE_NOT_LIVE;
 }
 
 /**
@@ -46,14 +52,20 @@ export function resize(h: HeapCore, ptr: number, size: number): number | null {
  */
 function resizeLarge(h: HeapCore, ptr: number, page: number, size: number): boolean {
   const count = Math.ceil(size / h.pageSize);
-  const old = h.pages.sizeOf(ptr) >>> h.pageShift;
   if (count > pow2(h.layout.maxOrder)) return false;
-  if (count > old) {
-    if (stretchAt(h, page + old) < count - old) return false;
-    takeStretch(h, page + old, page + old, count - old);
+  h.pageLock();
+  try {
+    if (h.side[page << 2] !== ((page << 8) | LARGE_KIND)) return false; // freed meanwhile: the move path says so
+    const old = h.pages.sizeOf(ptr) >>> h.pageShift;
+    if (count > old && stretchAt(h, page + old) < count - old) return false;
+    h.record(OP_RESIZE, page, Math.max(count, old), h.side[(page << 2) + 1]);
+    if (count > old) takeStretch(h, page + old, page + old, count - old);
+    h.pages.resize(ptr, count);
+    if (count < old) releaseStretch(h, page + count, old - count);
+    h.side[(page << 2) + 1] = size;
+    h.record(OP_NONE);
+    return true;
+  } finally {
+    h.pageUnlock();
   }
-  h.pages.resize(ptr, count);
-  if (count < old) releaseStretch(h, page + count, old - count);
-  h.side[(page << 2) + 1] = size;
-  return true;
 }

@@ -22,6 +22,9 @@
  *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
  *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object; FREE_SLACK for a free one
  *   (then, when `objects` is odd, one Uint16 of padding, never read)
+ *   remote[c]                 Int32[bitmapWords]  threaded heaps only: bit i set iff another thread
+ *                             freed object i and the owner has not yet taken it back (remote.ts);
+ *                             set with Atomics.or, cleared only by the owner
  *
  * The slack doubles as a check on the bitmap: a live object's slack is at most its class size
  * (8192), a free object's is FREE_SLACK, so a bitmap bit that flips, or two that swap, disagree
@@ -62,15 +65,17 @@ export interface SizeClasses {
   readonly trailer: Int32Array;
   /** Int32 words of the free bitmap. */
   readonly bitmapWords: Int32Array;
+  /** Byte offset of the remote-free bitmap in the slab (threaded heaps), else -1. */
+  readonly remote: Int32Array;
   /** Class of a request of `s` bytes (s <= maxSmall) at index `(s + 7) >>> 3`. */
   readonly bySize: Uint8Array;
   /** Largest size served from slabs (the largest class). */
   readonly maxSmall: number;
 }
 
-/** Bytes of a slab trailer for `n` objects. */
-function trailerBytes(n: number): number {
-  return 4 + 4 * Math.ceil(n / 32) + Math.ceil(n / 2) * 4;
+/** Bytes of a slab trailer for `n` objects (with the remote-free bitmap of threaded heaps). */
+function trailerBytes(n: number, threaded: boolean): number {
+  return 4 + 4 * Math.ceil(n / 32) + Math.ceil(n / 2) * 4 + (threaded ? 4 * Math.ceil(n / 32) : 0);
 }
 
 /** The class sizes for `minAlign` (before dropping classes that a small heap cannot hold). */
@@ -87,9 +92,9 @@ export function classSizes(minAlign: number): number[] {
 }
 
 /** Objects of `size` bytes that fit with their trailer in `bytes`. */
-function objectsIn(bytes: number, size: number): number {
+function objectsIn(bytes: number, size: number, threaded: boolean): number {
   let n = Math.floor(bytes / size);
-  while (n > 0 && n * size > bytes - trailerBytes(n)) n--;
+  while (n > 0 && n * size > bytes - trailerBytes(n, threaded)) n--;
   return n;
 }
 
@@ -104,12 +109,12 @@ function blockSlab(size: number, pageSize: number, maxOrder: number): number {
  * A slab of a mid class: the page count, holding MID_OBJECTS to 2 * MID_OBJECTS objects, that
  * leaves the smallest share of its bytes unused.
  */
-function runSlab(size: number, pageSize: number, maxPages: number): number {
+function runSlab(size: number, pageSize: number, maxPages: number, threaded: boolean): number {
   let best = 0;
   let bestUnused = Number.POSITIVE_INFINITY;
   const first = Math.ceil((size * MID_OBJECTS) / pageSize);
   for (let pages = first; pages <= Math.min(maxPages, first * 2); pages++) {
-    const n = objectsIn(pages * pageSize, size);
+    const n = objectsIn(pages * pageSize, size, threaded);
     const unused = 1 - (n * size) / (pages * pageSize);
     if (n >= 2 && unused < bestUnused - 1e-9) {
       best = pages;
@@ -122,18 +127,26 @@ function runSlab(size: number, pageSize: number, maxPages: number): number {
 /**
  * The class table for a heap of `pageSize`-byte pages whose largest block has order `maxOrder`.
  * Classes whose slab would exceed that block, or hold fewer than 2 objects, are dropped.
+ * A threaded heap's trailers also hold a remote-free bitmap.
  */
-export function sizeClasses(pageSize: number, minAlign: number, maxOrder: number): SizeClasses {
+export function sizeClasses(
+  pageSize: number,
+  minAlign: number,
+  maxOrder: number,
+  threaded = false,
+): SizeClasses {
   const rows: { size: number; pages: number; align: number; n: number; trailer: number }[] = [];
   for (const size of classSizes(minAlign)) {
     const mid = size > MID_START;
-    const pages = mid ? runSlab(size, pageSize, 2 ** maxOrder) : blockSlab(size, pageSize, maxOrder);
-    const n = pages === 0 ? 0 : objectsIn(pages * pageSize, size);
+    const pages = mid
+      ? runSlab(size, pageSize, 2 ** maxOrder, threaded)
+      : blockSlab(size, pageSize, maxOrder);
+    const n = pages === 0 ? 0 : objectsIn(pages * pageSize, size, threaded);
     if (n < 2) break;
     // A slab's base needs no more alignment than its objects can use: the largest power of two
     // dividing the class (so slabs of 4 KiB pages are placed at any page).
     const align = Math.max(1, (size & -size) / pageSize);
-    rows.push({ size, pages, align, n, trailer: pages * pageSize - trailerBytes(n) });
+    rows.push({ size, pages, align, n, trailer: pages * pageSize - trailerBytes(n, threaded) });
   }
   const count = rows.length;
   const maxSmall = count === 0 ? 0 : rows[count - 1].size;
@@ -152,6 +165,9 @@ export function sizeClasses(pageSize: number, minAlign: number, maxOrder: number
     objects: Int32Array.from(rows, (r) => r.n),
     trailer: Int32Array.from(rows, (r) => r.trailer),
     bitmapWords: Int32Array.from(rows, (r) => Math.ceil(r.n / 32)),
+    remote: Int32Array.from(rows, (r) =>
+      threaded ? r.trailer + 4 + 4 * Math.ceil(r.n / 32) + Math.ceil(r.n / 2) * 4 : -1,
+    ),
     bySize,
     maxSmall,
   };

@@ -9,6 +9,8 @@
  *   class, kept so that a class that allocates and frees one object does not churn pages);
  *   any other slab that empties goes back to the page allocator at once, and the kept ones go
  *   back when the page allocator runs out of blocks (`trimEmpty`) or on `Heap.trim()`.
+ * - In a threaded heap (threads.ts) the lists are the owning thread's, and a full slab is in its
+ *   class's full list (where remote frees find it: remote.ts); in a one-thread heap it is in no list.
  * - side[4 * slab + 1] is the number of set bits of the slab's bitmap; the hint word is at most
  *   the index of the lowest bitmap word with a set bit.
  * - A free object's slack is FREE_SLACK (size-classes.ts), a live one's at most its class size:
@@ -18,17 +20,19 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
-import { poison } from "./guard.js";
+import { collect, remoteFree } from "./remote.js";
+import { dropSlab, push, relist, unlink } from "./slab-lists.js";
 import { FREE_KIND } from "./stretches.js";
+import { OP_NONE, S_SLABS } from "./threads.js";
 
 /** An object of class `cls` for a request of `size` bytes; its address, or -1 when out of pages. */
 export function slabAlloc(h: HeapCore, cls: number, size: number): number {
-  const i32 = h.i32;
-  let slab = i32[h.listBase + cls];
+  let slab = h.i32[h.listBase + cls];
   if (slab < 0) {
-    slab = newSlab(h, cls);
+    slab = refill(h, cls);
     if (slab < 0) return -1;
   }
+  const i32 = h.i32; // after refill: under the page lock, a grown heap gets new views
   const base = h.firstPage + slab * h.pageSize;
   const t = (base + h.trailer[cls]) >>> 2;
   let w = i32[t];
@@ -52,8 +56,22 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
     i32[h.listBase + cls] = next;
     if (next >= 0) side[(next << 2) + 3] = -1;
     side[s + 2] = -1;
+    if (h.fullBase >= 0) push(h, h.fullBase + cls, slab);
   }
   return base + index * h.size[cls];
+}
+
+/**
+ * A slab of `cls` with a free object, for an empty list: one that other threads' frees refilled
+ * (threaded heaps), else a new one. @returns it, at the head of the list, or -1 when out of pages.
+ */
+function refill(h: HeapCore, cls: number): number {
+  if (h.threaded) {
+    collect(h, cls);
+    const slab = h.i32[h.listBase + cls];
+    if (slab >= 0) return slab;
+  }
+  return newSlab(h, cls);
 }
 
 /**
@@ -79,6 +97,13 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const word = i32[t + 1 + w];
   const bit = 1 << (index & 31);
   if ((word & bit) !== 0) return false;
+  // Another thread's slab, or an object another thread freed already: the slow path decides.
+  if (
+    h.threaded &&
+    (h.ownerOf[slab] !== h.holder || (i32[((ptr - rel + h.remote[cls]) >>> 2) + w] & bit) !== 0)
+  ) {
+    return false;
+  }
   i32[t + 1 + w] = word | bit;
   if (w < i32[t]) i32[t] = w;
   h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
@@ -102,6 +127,19 @@ export function slabFree(h: HeapCore, cls: number, slab: number, index: number):
 }
 
 /**
+ * Frees object `index` of `slab` (class `cls`), which `locate` found live: in this thread's
+ * lists, or as a remote free when another thread owns the slab (threaded heaps).
+ * @returns false, changing nothing, when another thread freed it first (a double free).
+ */
+export function freeObject(h: HeapCore, cls: number, slab: number, index: number): boolean {
+  if (h.ownerOf[slab] === h.holder) {
+    slabFree(h, cls, slab, index);
+    return true;
+  }
+  return remoteFree(h, cls, slab, index);
+}
+
+/**
  * Counts one more free object in `slab` after its bit was set: a slab that was full goes back on
  * its class's list; one that is now empty gives its pages back, unless it heads the list (the
  * one empty slab a class keeps: see the top of this file).
@@ -111,22 +149,43 @@ function countFreed(h: HeapCore, cls: number, slab: number): void {
   const s = slab << 2;
   const free = side[s + 1] + 1;
   side[s + 1] = free;
-  if (free === 1) relist(h, cls, slab);
+  if (free === 1) relist(h, h.listBase, h.fullBase, cls, slab);
   else if (free === h.objects[cls] && h.i32[h.listBase + cls] !== slab) {
-    unlink(h, cls, slab);
+    unlink(h, h.listBase + cls, slab);
     dropSlab(h, cls, slab);
   }
 }
 
-/** Takes pages for a new slab of `cls`, makes it the list's only member; -1 when out of pages. */
+/**
+ * Takes pages for a new slab of `cls` (under the page lock of a threaded heap, owned by this
+ * thread), makes it the list's only member; -1 when out of pages.
+ */
 function newSlab(h: HeapCore, cls: number): number {
-  const slab = h.takeSlab(cls);
-  if (slab < 0) return -1;
-  const address = h.firstPage + slab * h.pageSize;
+  h.pageLock();
+  try {
+    const slab = h.takeSlab(cls);
+    if (slab < 0) return -1;
+    const address = h.firstPage + slab * h.pageSize;
+    const side = h.side;
+    const owner = (slab << 8) | (cls + 1);
+    const pages = h.slabPages[cls];
+    for (let p = 0; p < pages; p++) side[(slab + p) << 2] = owner;
+    initSlab(h, cls, slab, address);
+    if (h.threaded) {
+      h.ownerOf[slab] = h.holder;
+      h.i32[h.slotAt + S_SLABS]++;
+    }
+    push(h, h.listBase + cls, slab); // a collect while placing it (threaded heaps) may have listed others
+    h.record(OP_NONE);
+    return slab;
+  } finally {
+    h.pageUnlock();
+  }
+}
+
+/** Writes the side record and trailer of a new slab: every object free, in no list. */
+function initSlab(h: HeapCore, cls: number, slab: number, address: number): void {
   const side = h.side;
-  const owner = (slab << 8) | (cls + 1);
-  const pages = h.slabPages[cls];
-  for (let p = 0; p < pages; p++) side[(slab + p) << 2] = owner;
   const s = slab << 2;
   const n = h.objects[cls];
   side[s + 1] = n;
@@ -139,41 +198,10 @@ function newSlab(h: HeapCore, cls: number): number {
   if ((n & 31) !== 0) h.i32[t + words] = (1 << (n & 31)) - 1;
   const slack = (t << 1) + 2 + 2 * words;
   h.u16.fill(0xffff, slack, slack + n); // FREE_SLACK
-  h.i32[h.listBase + cls] = slab;
-  return slab;
-}
-
-/** A full slab got a free object: it becomes the list's head (dropping an empty head first). */
-function relist(h: HeapCore, cls: number, slab: number): void {
-  const side = h.side;
-  let head = h.i32[h.listBase + cls];
-  if (head >= 0 && side[(head << 2) + 1] === h.objects[cls]) {
-    unlink(h, cls, head);
-    dropSlab(h, cls, head);
-    head = h.i32[h.listBase + cls];
+  if (h.threaded) {
+    const r = (address + h.remote[cls]) >>> 2;
+    h.i32.fill(0, r, r + words);
   }
-  side[(slab << 2) + 2] = head;
-  side[(slab << 2) + 3] = -1;
-  if (head >= 0) side[(head << 2) + 3] = slab;
-  h.i32[h.listBase + cls] = slab;
-}
-
-function unlink(h: HeapCore, cls: number, slab: number): void {
-  const side = h.side;
-  const next = side[(slab << 2) + 2];
-  const prev = side[(slab << 2) + 3];
-  if (prev < 0) h.i32[h.listBase + cls] = next;
-  else side[(prev << 2) + 2] = next;
-  if (next >= 0) side[(next << 2) + 3] = prev;
-}
-
-/** Gives an unlisted slab's pages back to the page allocator and clears its side records. */
-function dropSlab(h: HeapCore, cls: number, slab: number): void {
-  const pages = h.slabPages[cls];
-  const address = h.firstPage + slab * h.pageSize;
-  h.side.fill(0, slab << 2, (slab + pages) << 2);
-  if (h.guard) poison(h.u8, address, pages * h.pageSize); // its trailer too: free memory is all poison
-  h.releasePages(address, slab, pages);
 }
 
 /**
@@ -186,7 +214,7 @@ export function trimEmpty(h: HeapCore): number {
   for (let cls = 0; cls < h.classes.count; cls++) {
     const head = h.i32[h.listBase + cls];
     if (head >= 0 && h.side[(head << 2) + 1] === h.objects[cls]) {
-      unlink(h, cls, head);
+      unlink(h, h.listBase + cls, head);
       dropSlab(h, cls, head);
       released++;
     }

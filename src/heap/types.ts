@@ -25,6 +25,12 @@ export interface HeapOptions {
    * the header: `Heap.open` finds it. It costs a heap that does not use it nothing.
    */
   guard?: boolean;
+  /**
+   * Thread slots (0..255): how many handles (workers) may use the heap at once, each allocating
+   * from its own slabs without a lock (threads.ts). Default: 64 on shared memory, 0 otherwise
+   * and in guard mode. 0 on shared memory means one lock around every operation.
+   */
+  threads?: number;
 }
 
 /** Options of `Heap.open`. */
@@ -36,6 +42,12 @@ export interface OpenOptions {
    * that bytes from an untrusted source are refused with CORRUPT when any metadata is damaged.
    */
   verify?: boolean;
+  /**
+   * Treat every thread that used the heap as gone and repair whatever they left in flight
+   * (default false; always done for memory that is not shared). For bytes saved from a live
+   * heap and loaded into shared memory: never while other threads use the heap.
+   */
+  recover?: boolean;
 }
 
 /** One live allocation, as `liveAllocations()` reports it. */
@@ -46,6 +58,11 @@ export interface LiveAllocation {
   size: number;
   /** The page tag of the block it lives in: `TAG_SLAB + class` for slab objects, `TAG_LARGE` for large blocks. */
   tag: number;
+  /**
+   * The thread that owns it: for a slab object, the thread whose slab it is in; for a large block,
+   * the thread that allocated it (`Heap.threadId`; 0 in a heap without thread slots).
+   */
+  thread: number;
 }
 
 /** Figures of one size class. */

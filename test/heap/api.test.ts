@@ -113,7 +113,7 @@ describe("malloc, calloc, realloc, free", () => {
     new Uint8Array(heap.buffer).fill(9, p, p + 1000);
     expect(heap.realloc(p, 200 * 1024)).toBeNull();
     expect(new Uint8Array(heap.buffer, p, 1000).every((b) => b === 9)).toBe(true);
-    expect([...heap.liveAllocations()]).toEqual([{ ptr: p, size: 1000, tag: expect.any(Number) }]);
+    expect([...heap.liveAllocations()]).toEqual([{ ptr: p, size: 1000, tag: expect.any(Number), thread: 0 }]);
   });
 
   it("returns null when full, and empty slabs kept for reuse give their pages back under pressure", () => {
@@ -220,9 +220,9 @@ describe("stats and liveAllocations", () => {
     expect(s.liveAllocations).toBe(3);
     expect(s.slabBytes + s.largeBytes + s.freeBytes).toBe(s.pageBytes);
     expect([...heap.liveAllocations()]).toEqual([
-      { ptr: a, size: 17, tag: TAG_SLAB + 1 },
-      { ptr: a + 32, size: 20, tag: TAG_SLAB + 1 },
-      { ptr: big, size: 10000, tag: TAG_LARGE },
+      { ptr: a, size: 17, tag: TAG_SLAB + 1, thread: 0 },
+      { ptr: a + 32, size: 20, tag: TAG_SLAB + 1, thread: 0 },
+      { ptr: big, size: 10000, tag: TAG_LARGE, thread: 0 },
     ]);
   });
 

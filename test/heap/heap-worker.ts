@@ -5,7 +5,8 @@
  *   with a pattern unique to this worker and block and verified before it is freed or resized;
  *   every `growEvery` operations (if set) it also grows the heap by one 64 KiB step.
  * - "check": calls heap.check() and stats() in a loop until the others are done: under the lock
- *   it must never see a half-done operation.
+ *   of a heap without thread slots it must never see a half-done operation (a threaded heap's
+ *   check is exact only when the other threads are idle, so it is not run against one).
  * At the end it frees what it holds and posts a Report.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -135,6 +136,7 @@ try {
       Atomics.wait(gate, 1, Atomics.load(gate, 1), 2); // let the others run between checks
     }
   }
+  heap.close(); // a threaded heap: its empty slabs go back, its slot is free again
 } catch (e) {
   report.failures.push(`threw: ${(e as Error).stack ?? e}`);
   Atomics.add(gate, 1, 1);

@@ -1,9 +1,11 @@
 /**
  * Several worker threads on one heap in shared memory at once: churning workers whose blocks
- * carry patterns unique to them (an overlap of two live blocks, or a lost byte, breaks one), a
- * worker that runs check() under the lock the whole time (it must never see a half-done
+ * carry patterns unique to them (an overlap of two live blocks, or a lost byte, breaks one), on
+ * a threaded heap (each worker in its own slabs) and on a heap with one lock (`threads: 0`),
+ * where a worker runs check() under the lock the whole time (it must never see a half-done
  * operation), and workers that grow the heap while the others allocate (each must notice the
- * new generation and rebuild its handle). Afterwards the heap must hold nothing and pass check().
+ * new generation and rebuild its handle). Each worker closes its handle at the end. Afterwards
+ * the heap must hold nothing and pass check().
  */
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
@@ -47,9 +49,18 @@ function expectEmpty(heap: Heap, reports: Report[]): void {
 const churn = { kind: "churn" as const, ops: 20_000, budget: 60, growEvery: 0 };
 
 describe("Heap shared by worker threads", () => {
-  it("4 churning workers and a checker on one SharedArrayBuffer heap", async () => {
+  it("4 churning workers on one threaded SharedArrayBuffer heap", async () => {
     const sab = new SharedArrayBuffer(8 * MiB);
     const heap = new Heap(sab, { pageSize: 1024 });
+    expect(heap.threads).toBeGreaterThan(4);
+    const reports = await run(sab, [churn, churn, churn, churn]);
+    expectEmpty(heap, reports);
+    expect(reports.reduce((n, r) => n + r.allocs + r.reallocs, 0)).toBeGreaterThan(40_000);
+  });
+
+  it("4 churning workers and a checker on one SharedArrayBuffer heap with one lock", async () => {
+    const sab = new SharedArrayBuffer(8 * MiB);
+    const heap = new Heap(sab, { pageSize: 1024, threads: 0 });
     const reports = await run(sab, [churn, churn, churn, churn, { ...churn, kind: "check" }]);
     expectEmpty(heap, reports);
     const churned = reports.slice(0, 4);
@@ -61,7 +72,7 @@ describe("Heap shared by worker threads", () => {
     const sab = new (SharedArrayBuffer as unknown as GrowableCtor)(MiB, { maxByteLength: 8 * MiB });
     const heap = new Heap(sab);
     const grower = { ...churn, growEvery: 500 };
-    const reports = await run(sab, [grower, churn, grower, { ...churn, kind: "check" }]);
+    const reports = await run(sab, [grower, churn, grower]);
     expectEmpty(heap, reports);
     expect(reports[0].grows + reports[2].grows).toBeGreaterThan(10);
     expect(heap.length).toBeGreaterThan(2 * MiB);

@@ -1,0 +1,63 @@
+/**
+ * The slab lists of the heap's classes (slabs.ts states their invariants): list primitives over
+ * the side table's link words, and giving a slab's pages back. A list is named by the Int32
+ * index of its head word: one of the header's class heads in a one-thread heap, one of a
+ * thread slot's (threads.ts) in a threaded heap.
+ */
+import type { HeapCore } from "./core.js";
+import { poison } from "./guard.js";
+import { S_SLABS } from "./threads.js";
+
+/**
+ * A full slab got a free object: it leaves the full list (`full` >= 0, threaded heaps) and
+ * becomes the head of the list at `lists` (dropping an empty head first).
+ */
+export function relist(h: HeapCore, lists: number, full: number, cls: number, slab: number): void {
+  const side = h.side;
+  if (full >= 0) unlink(h, full + cls, slab);
+  let head = h.i32[lists + cls];
+  if (head >= 0 && side[(head << 2) + 1] === h.objects[cls]) {
+    unlink(h, lists + cls, head);
+    dropSlab(h, cls, head);
+    head = h.i32[lists + cls];
+  }
+  side[(slab << 2) + 2] = head;
+  side[(slab << 2) + 3] = -1;
+  if (head >= 0) side[(head << 2) + 3] = slab;
+  h.i32[lists + cls] = slab;
+}
+
+/** Puts `slab` at the head of the list whose head word is `at`. */
+export function push(h: HeapCore, at: number, slab: number): void {
+  const side = h.side;
+  const head = h.i32[at];
+  side[(slab << 2) + 2] = head;
+  side[(slab << 2) + 3] = -1;
+  if (head >= 0) side[(head << 2) + 3] = slab;
+  h.i32[at] = slab;
+}
+
+/** Takes `slab` out of the list whose head word is `at`. */
+export function unlink(h: HeapCore, at: number, slab: number): void {
+  const side = h.side;
+  const next = side[(slab << 2) + 2];
+  const prev = side[(slab << 2) + 3];
+  if (prev < 0) h.i32[at] = next;
+  else side[(prev << 2) + 2] = next;
+  if (next >= 0) side[(next << 2) + 3] = prev;
+}
+
+/** Gives an unlisted slab's pages back to the page allocator (clearing its side records). */
+export function dropSlab(h: HeapCore, cls: number, slab: number): void {
+  const pages = h.slabPages[cls];
+  const address = h.firstPage + slab * h.pageSize;
+  if (h.guard) poison(h.u8, address, pages * h.pageSize); // its trailer too: free memory is all poison
+  h.pageLock();
+  try {
+    const owner = h.ownerOf[slab];
+    if (owner > 0) h.i32[h.slotsBase + h.slotWords * (owner - 1) + S_SLABS]--;
+    h.releasePages(address, slab, pages);
+  } finally {
+    h.pageUnlock();
+  }
+}
