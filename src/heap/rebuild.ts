@@ -44,6 +44,7 @@ export function settle(h: HeapCore, record: number): void {
  */
 export function rebuildPages(h: HeapCore): void {
   h.resetPages();
+  clearIndex(h);
   const side = h.side;
   const count = h.classes.count;
   const pages = h.pageCount;
