@@ -88,6 +88,7 @@ function numberCalls(a: ConcurrentBuddy, v: Any): [string, () => unknown][] {
     ["alloc(v)", () => a.alloc(v)],
     ["allocOrder(v)", () => a.allocOrder(v)],
     ["free(v)", () => a.free(v)],
+    ["recover(v)", () => a.recover(v)],
     ["create({ size: v })", () => ConcurrentBuddy.create({ size: v })],
     ["create({ pageSize: v })", () => ConcurrentBuddy.create({ size: 64 * PAGE, pageSize: or(3) })],
     ["create({ maxOrder: v })", () => ConcurrentBuddy.create({ size: 64 * PAGE, maxOrder: or(7) })],

@@ -16,7 +16,7 @@
  * granted again; a Death error thrown before the access unwinds out of the call, running no more
  * allocator code, and the handle is abandoned for good, as if its thread had stopped there). It
  * then writes what it held into its grave (`graves`, 64 words per worker: [0] blocks held, [1] the
- * block it was freeing + 1 or 0, [2..] their addresses) and its handle's thread id into
+ * block it was freeing + 1 or 0, [2..] their addresses, [63] the round + 1) and its handle's thread id into
  * [3 + workers]. The next worker after the victim (the supervisor) checks that word before each
  * of its operations and recovers the dead handle itself, under the schedule, while the others
  * keep running; if its script ends first, the test recovers it after the round. A victim attaches
@@ -189,6 +189,7 @@ for (let round = 0; round < job.rounds; round++) {
       // The blocks it held stay owned (the test frees them and clears their owners).
       dead = true;
       inCall = false;
+      grave[63] = round + 1;
       grave[0] = held.length;
       grave[1] = freeing + 1;
       for (let i = 0; i < held.length; i++) grave[2 + i] = held[i];

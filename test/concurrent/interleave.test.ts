@@ -6,6 +6,14 @@
  * claim or a release while the others run, the situations the COAL marks exist for, and each run
  * is reproducible from its seed. After every round (all blocks freed) the allocator must pass
  * check() and be whole, and no page may ever have been handed to two live blocks.
+ *
+ * Deaths (`deaths`): each round one worker dies in the middle of an alloc or free (at a seeded
+ * atomic step it is never granted again, see interleave-worker.ts) and another worker recovers
+ * it under the schedule while the third keeps going (or the test does, after the round, when the
+ * supervisor's script ended first). After the round: check() passes with the dead worker's
+ * blocks still allocated, they are exactly the blocks it held (plus the one it was freeing, if
+ * that free was cut off before it took the block), and once they are freed the memory is whole
+ * and every top-order block can be allocated.
  */
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
@@ -30,30 +38,58 @@ interface Scenario {
    * while the others allocate and free around it (a preempted thread).
    */
   victim?: boolean;
+  /** One worker per round dies at one of its first `deaths` atomic steps inside alloc/free calls. */
+  deaths?: number;
+}
+
+/** Recoveries by outcome, and by whom: a worker under the schedule, or the test after the round. */
+interface Recoveries {
+  deaths: number;
+  byWorker: number;
+  byTest: number;
+  none: number;
+  alloc: number;
+  free: number;
 }
 
 const SEEDS = Number(process.env.INTERLEAVE_SEEDS ?? 1);
 const TIMEOUT = 60_000 * SEEDS;
 
 /** Runs `s` once per seed (see SEEDS). */
-async function explore(variant: "packed" | "node", s: Scenario): Promise<{ nulls: number; steps: number }> {
-  let nulls = 0;
-  let steps = 0;
-  for (let i = 0; i < SEEDS; i++) {
-    const r = await exploreOnce(variant, { ...s, seed: s.seed + 7919 * i });
-    nulls += r.nulls;
-    steps += r.steps;
-  }
-  return { nulls, steps };
+interface Outcome {
+  nulls: number;
+  steps: number;
+  rec: Recoveries;
 }
 
-async function exploreOnce(
-  variant: "packed" | "node",
-  s: Scenario,
-): Promise<{ nulls: number; steps: number }> {
-  const a = ConcurrentBuddy.create({ size: s.pages, pageSize: 1, maxOrder: s.maxOrder, variant });
-  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + s.workers)));
+async function explore(variant: "packed" | "node", s: Scenario): Promise<Outcome> {
+  const total: Outcome = { nulls: 0, steps: 0, rec: noRecoveries() };
+  for (let i = 0; i < SEEDS; i++) {
+    const r = await exploreOnce(variant, { ...s, seed: s.seed + 7919 * i });
+    total.nulls += r.nulls;
+    total.steps += r.steps;
+    for (const key of Object.keys(r.rec) as (keyof Recoveries)[]) total.rec[key] += r.rec[key];
+  }
+  return total;
+}
+
+function noRecoveries(): Recoveries {
+  return { deaths: 0, byWorker: 0, byTest: 0, none: 0, alloc: 0, free: 0 };
+}
+
+async function exploreOnce(variant: "packed" | "node", s: Scenario): Promise<Outcome> {
+  // With deaths the test's own handle needs an id no worker has (it may recover them).
+  const threadId = s.deaths ? 1000 : undefined;
+  const a = ConcurrentBuddy.create({ size: s.pages, pageSize: 1, maxOrder: s.maxOrder, variant, threadId });
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (4 + s.workers)));
   ctrl[0] = -1;
+  const VICTIM = 1 + s.workers;
+  const DEATH_STEP = 2 + s.workers;
+  const DEAD_ID = 3 + s.workers;
+  ctrl[VICTIM] = -1;
+  ctrl[DEAD_ID] = -1;
+  const graves = new SharedArrayBuffer(4 * 64 * s.workers);
+  const rec = noRecoveries();
   const owners = new SharedArrayBuffer(4 * s.pages);
   const pool = Array.from(
     { length: s.workers },
@@ -64,6 +100,8 @@ async function exploreOnce(
           buffer: a.buffer,
           owners,
           ctrl: ctrl.buffer,
+          graves,
+          workers: s.workers,
           id,
           rounds: s.rounds,
           seed: s.seed,
@@ -74,7 +112,11 @@ async function exploreOnce(
   );
   const results = pool.map(
     (w) =>
-      new Promise<{ failures: string[]; nulls: number }>((resolve, reject) => {
+      new Promise<{
+        failures: string[];
+        nulls: number;
+        recovered: Record<"none" | "alloc" | "free", number>;
+      }>((resolve, reject) => {
         w.on("message", (m) => {
           if (m !== "ready") resolve(m);
         });
@@ -93,6 +135,10 @@ async function exploreOnce(
   try {
     for (let round = 0; round < s.rounds; round++) {
       for (let i = 0; i < s.workers; i++) ctrl[1 + i] = 0;
+      if (s.deaths) {
+        ctrl[VICTIM] = random(s.workers);
+        ctrl[DEATH_STEP] = 1 + random(s.deaths);
+      }
       Atomics.store(ctrl, 0, round);
       Atomics.notify(ctrl, 0);
       // Per round, how often the schedule switches worker: from every step to rarely.
@@ -123,12 +169,14 @@ async function exploreOnce(
         Atomics.notify(ctrl, 1 + current);
         steps++;
       }
+      if (s.deaths) buryVictim(a, round, s, ctrl, new Int32Array(graves), new Int32Array(owners), rec);
       try {
         a.check();
       } catch (e) {
         throw new Error(`seed ${s.seed}, round ${round}: ${String(e)}`);
       }
       expect(a.stats().freePages, `seed ${s.seed}, round ${round}`).toBe(a.pages);
+      if (s.deaths) expectTopBlocks(a, `seed ${s.seed}, round ${round}`);
     }
   } finally {
     // Let the workers run free if the controller stopped early.
@@ -138,8 +186,64 @@ async function exploreOnce(
   }
   const reports = await Promise.all(results);
   await Promise.all(pool.map((w) => w.terminate()));
-  for (const r of reports) expect(r.failures).toEqual([]);
-  return { nulls: reports.reduce((n, r) => n + r.nulls, 0), steps };
+  for (const r of reports) {
+    expect(r.failures).toEqual([]);
+    for (const key of ["none", "alloc", "free"] as const) {
+      rec[key] += r.recovered[key];
+      rec.byWorker += r.recovered[key];
+    }
+  }
+  return { nulls: reports.reduce((n, r) => n + r.nulls, 0), steps, rec };
+}
+
+/**
+ * After a round with a death: recovers the dead handle if its supervisor did not, checks the
+ * tree with its blocks still allocated and that they are the blocks it held, then frees them.
+ */
+function buryVictim(
+  a: ConcurrentBuddy,
+  round: number,
+  s: Scenario,
+  ctrl: Int32Array,
+  graves: Int32Array,
+  owners: Int32Array,
+  rec: Recoveries,
+): void {
+  const at = `seed ${s.seed}, round ${round}`;
+  const v = ctrl[1 + s.workers];
+  const grave = graves.subarray(64 * v, 64 * v + 64);
+  if (grave[63] !== round + 1) return;
+  rec.deaths++;
+  const dead = ctrl[3 + s.workers];
+  if (dead >= 0) {
+    rec[a.recover(dead)]++;
+    rec.byTest++;
+    ctrl[3 + s.workers] = -1;
+  }
+  try {
+    a.check();
+  } catch (e) {
+    throw new Error(`${at}, after recovering worker ${v}: ${String(e)}`);
+  }
+  const held = Array.from(grave.subarray(2, 2 + grave[0]));
+  const freeing = grave[1] - 1;
+  const live = [...a.allocatedBlocks()].map((b) => b.address);
+  // The free cut off took its block or not: either way nothing else is left allocated.
+  const expected = [...held, ...(live.includes(freeing) ? [freeing] : [])].sort((x, y) => x - y);
+  expect(live, at).toEqual(expected);
+  for (const p of live) a.free(p);
+  for (let p = 0; p < owners.length; p++) if (owners[p] === v + 1) owners[p] = 0;
+}
+
+/** Every top-order block can be allocated (then they are freed again). */
+function expectTopBlocks(a: ConcurrentBuddy, at: string): void {
+  const tops: number[] = [];
+  for (let r = 0; r < Math.floor(a.pages / 2 ** a.maxOrder); r++) {
+    const p = a.allocOrder(a.maxOrder);
+    expect(p, `${at}: top-order block ${r}`).not.toBeNull();
+    tops.push(p!);
+  }
+  for (const p of tops) a.free(p);
 }
 
 /** The scenarios, each run on both tree variants. */
@@ -202,6 +306,57 @@ const SCENARIOS: [name: string, scenario: Scenario][] = [
     },
   ],
 ];
+
+/** Scenarios where a worker dies each round and is recovered (see the top of this file). */
+const DEATH_SCENARIOS: [name: string, scenario: Scenario][] = [
+  [
+    "a worker dies mid-call each round in 32 pages, two tiers; another recovers it while a third runs",
+    {
+      pages: 32,
+      maxOrder: 5,
+      orders: [0, 0, 1, 2, 4, 5],
+      workers: 3,
+      rounds: 200,
+      ops: 6,
+      seed: 0xdead,
+      maxRun: 8,
+      deaths: 40,
+    },
+  ],
+  [
+    "a worker dies mid-call each round in 200 pages, three tiers and a phantom tail",
+    {
+      pages: 200,
+      maxOrder: 8,
+      orders: [0, 1, 2, 4, 6, 8],
+      workers: 3,
+      rounds: 100,
+      ops: 8,
+      seed: 0xbeef,
+      maxRun: 20,
+      deaths: 60,
+    },
+  ],
+];
+
+describe.each(["packed", "node"] as const)("controlled interleavings with deaths (%s tree)", (variant) => {
+  for (const [name, scenario] of DEATH_SCENARIOS) {
+    it(
+      name,
+      async () => {
+        const { rec } = await explore(variant, scenario);
+        if (process.env.STRESS_LOG) console.log(rec);
+        // Most rounds have a death, recovered mostly by a worker under the schedule, and the
+        // recoveries found allocations and frees in flight.
+        expect(rec.deaths).toBeGreaterThan(scenario.rounds * SEEDS * 0.5);
+        expect(rec.byWorker).toBeGreaterThan(rec.deaths * 0.3);
+        expect(rec.alloc).toBeGreaterThan(0);
+        expect(rec.free).toBeGreaterThan(0);
+      },
+      TIMEOUT,
+    );
+  }
+});
 
 describe.each(["packed", "node"] as const)("controlled interleavings (%s tree)", (variant) => {
   for (const [name, scenario] of SCENARIOS) {
