@@ -10,6 +10,11 @@
  * rounds per peer (ours, thi.ng, thi.ng-as-shipped), each in a fresh process, printed next to
  * talc's published figures with where the arena went at the failure point
  * (`npm run bench:heap -- --workload efficiency` runs it alone).
+ *
+ * The `shared` workload is W3 on ONE heap in a SharedArrayBuffer from several worker_threads at
+ * once (shared.ts): the threaded heap with own and cross-worker frees, the locked heap, and one
+ * worker on a plain ArrayBuffer, for each count of `--workers`; `--ops` is then W3 steps per
+ * worker (default SHARED_OPS) and `--runs` the runs per configuration.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,15 +25,18 @@ import { parseArgs } from "node:util";
 import { DEFAULT_SEED } from "./efficiency.js";
 import { EFFICIENCY_PEERS, runEfficiency } from "./efficiency-report.js";
 import { buildNative, type NativeRun, runNative } from "./native/run.js";
+import { runShared } from "./shared.js";
 import { WORKLOADS, type WorkloadName } from "./workload.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const PEERS = ["ours", "ours-shared", "c", "thi.ng", "alloc"];
 const ALL_PEERS = [...new Set([...PEERS, ...EFFICIENCY_PEERS])];
-const ALL_WORKLOADS = [...WORKLOADS, "efficiency"];
+const ALL_WORKLOADS = [...WORKLOADS, "efficiency", "shared"];
+/** The shared section's default W3 steps per worker (when --ops is not given). */
+const SHARED_OPS = 2_000_000;
 const { values: opt } = parseArgs({
   options: {
-    ops: { type: "string", default: "5000000" },
+    ops: { type: "string" },
     runs: { type: "string", default: "5" },
     workload: { type: "string", default: ALL_WORKLOADS.join(",") },
     peer: { type: "string", default: ALL_PEERS.join(",") },
@@ -37,6 +45,11 @@ const { values: opt } = parseArgs({
     rounds: { type: "string", default: "40" },
     "thing-rounds": { type: "string", default: "40" },
     seed: { type: "string", default: String(DEFAULT_SEED) },
+    workers: { type: "string", default: "1,2,4" },
+    "pool-mib": { type: "string", default: "256" },
+    threads: { type: "string", default: "64" },
+    ring: { type: "string", default: "16384" },
+    "no-page-locks": { type: "boolean", default: false },
     "reuse-heap": { type: "boolean", default: false },
     out: { type: "string", default: "bench/heap/results/latest.json" },
     help: { type: "boolean", default: false },
@@ -44,12 +57,14 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${ALL_WORKLOADS.join(",")}] [--peer ${ALL_PEERS.join(",")}] [--thing-ops N] [--thing-runs N] [--rounds N] [--thing-rounds N] [--seed N] [--reuse-heap] [--out FILE]\n` +
-      "  efficiency: --rounds rounds per peer (--thing-rounds for the thi.ng peers), seeded by --seed; --reuse-heap keeps one allocator across rounds as talc does",
+    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${ALL_WORKLOADS.join(",")}] [--peer ${ALL_PEERS.join(",")}] [--thing-ops N] [--thing-runs N] [--rounds N] [--thing-rounds N] [--seed N] [--reuse-heap] [--workers 1,2,4] [--pool-mib N] [--threads N] [--ring N] [--no-page-locks] [--out FILE]\n` +
+      "  efficiency: --rounds rounds per peer (--thing-rounds for the thi.ng peers), seeded by --seed; --reuse-heap keeps one allocator across rounds as talc does\n" +
+      `  shared: --workers worker counts, --ops W3 steps per worker (default ${SHARED_OPS}), --runs runs per configuration, --pool-mib the SharedArrayBuffer, --threads the threaded heap's slots, --ring capacity of each cross-free ring (a power of two), --no-page-locks leaves the page-lock counter out`,
   );
   process.exit(0);
 }
-const ops = Number(opt.ops);
+const ops = Number(opt.ops ?? "5000000");
+const sharedOps = Number(opt.ops ?? String(SHARED_OPS));
 const runs = Number(opt.runs);
 const thingOps = Math.min(ops, Number(opt["thing-ops"]));
 const thingRuns = Math.min(runs, Number(opt["thing-runs"]));
@@ -58,17 +73,36 @@ const requestedPeers = opt.peer.split(",");
 for (const w of requested) if (!ALL_WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
 for (const p of requestedPeers)
   if (!ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p} (${ALL_PEERS.join(", ")})`);
-const workloads = requested.filter((w) => w !== "efficiency") as WorkloadName[];
+const workloads = requested.filter((w) => w !== "efficiency" && w !== "shared") as WorkloadName[];
 const efficiency = requested.includes("efficiency");
+const shared = requested.includes("shared");
+const sharedWorkers = opt.workers.split(",").map(Number);
+const poolMiB = Number(opt["pool-mib"]);
+const threads = Number(opt.threads);
+const ring = Number(opt.ring);
 // the speed workloads' peers; the efficiency peers are picked from the same --peer list
 const peers = workloads.length > 0 ? requestedPeers.filter((p) => PEERS.includes(p)) : [];
 const efficiencyPeers = efficiency ? requestedPeers.filter((p) => EFFICIENCY_PEERS.includes(p)) : [];
 const rounds = Number(opt.rounds);
 const thingRounds = Number(opt["thing-rounds"]);
 const seed = Number(opt.seed);
-for (const n of [ops, runs, thingOps, thingRuns, rounds, thingRounds])
+for (const n of [
+  ops,
+  sharedOps,
+  runs,
+  thingOps,
+  thingRuns,
+  rounds,
+  thingRounds,
+  ...sharedWorkers,
+  poolMiB,
+  ring,
+])
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`bad count ${n}`);
 if (!Number.isSafeInteger(seed)) throw new Error(`bad seed ${opt.seed}`);
+if ((ring & (ring - 1)) !== 0) throw new Error(`--ring must be a power of two, got ${ring}`);
+if (!Number.isSafeInteger(threads) || threads < Math.max(...sharedWorkers))
+  throw new Error(`--threads ${opt.threads} is fewer than the most workers`);
 
 interface Run extends NativeRun {
   metadataBytesPerPage?: number | null;
@@ -123,6 +157,7 @@ const report: Record<string, unknown> = {
     ...(efficiency
       ? { efficiency: { rounds, thingRounds, seed, reuseHeap: opt["reuse-heap"], peers: efficiencyPeers } }
       : {}),
+    ...(shared ? { shared: { workers: sharedWorkers, ops: sharedOps, poolMiB, threads, ring } } : {}),
   },
   notes,
   workloads: {},
@@ -196,6 +231,22 @@ if (efficiency) {
   );
   (report.workloads as Record<string, unknown>).efficiency = e.summary;
   if (e.failed) failed = true;
+}
+if (shared) {
+  const s = await runShared(
+    {
+      workers: sharedWorkers,
+      ops: sharedOps,
+      runs,
+      poolBytes: poolMiB * 2 ** 20,
+      threads,
+      ringCapacity: ring,
+      countPageLocks: !opt["no-page-locks"],
+    },
+    notes,
+  );
+  (report.workloads as Record<string, unknown>).shared = s.summary;
+  if (s.failed) failed = true;
 }
 for (const n of notes) console.log(`note: ${n}`);
 if (workloads.length > 0)

@@ -45,16 +45,22 @@ export interface Live<H> {
   handles: H[];
 }
 
-/** Replays `ops` operations of `workload` on `s`. */
+/**
+ * Replays `ops` operations of `workload` on `s`. `liveTarget` and `seed` default to the single
+ * heap's figures; the shared-heap section (shared.ts) gives each worker its share of the live
+ * bytes and its own seed.
+ */
 export function runWorkload<H>(
   workload: WorkloadName,
   s: HeapSubject<H>,
   ops: number,
+  liveTarget = LIVE_TARGET,
+  seed = SEED,
 ): { result: RunResult; live: Live<H> } {
   const handles: H[] = [];
   const sizes = new Float64Array(MAX_LIVE);
   const mixed = workload === "mixed";
-  let x = SEED | 0;
+  let x = seed | 0;
   let count = 0;
   let liveBytes = 0;
   let allocs = 0;
@@ -62,7 +68,7 @@ export function runWorkload<H>(
   let failures = 0;
   const start = process.hrtime.bigint();
   for (let op = 0; op < ops; op++) {
-    let free = liveBytes >= LIVE_TARGET;
+    let free = liveBytes >= liveTarget;
     if (!free) {
       let size: number;
       x ^= x << 13;
