@@ -59,13 +59,31 @@ export function gather(
       i32[ownerAt + S_SLABS]++;
     }
     if (free === h.objects[cls]) dropSlab(h, cls, p);
-    else if (free > 0) push(h, lists + cls, p);
+    else if (free > 0) listBelowEmpty(h, lists + cls, cls, p);
     else if (full >= 0) push(h, full + cls, p);
   }
   if (ownerAt >= 0) {
     Atomics.store(i32, ownerAt + S_SUMMARY, -1);
     Atomics.store(i32, ownerAt + S_SUMMARY + 1, -1);
   }
+}
+
+/**
+ * Lists `slab` (with a free object, not empty) at the list whose head word is `at`: at the head,
+ * or just below it when the head is the class's one kept empty slab (which must stay the head).
+ */
+function listBelowEmpty(h: HeapCore, at: number, cls: number, slab: number): void {
+  const head = h.i32[at];
+  const side = h.side;
+  if (head < 0 || side[(head << 2) + 1] !== h.objects[cls]) {
+    push(h, at, slab);
+    return;
+  }
+  const next = side[(head << 2) + 2];
+  side[(slab << 2) + 2] = next;
+  side[(slab << 2) + 3] = head;
+  if (next >= 0) side[(next << 2) + 3] = slab;
+  side[(head << 2) + 2] = slab;
 }
 
 /**

@@ -166,6 +166,12 @@ function newSlab(h: HeapCore, cls: number): number {
     const slab = h.takeSlab(cls);
     if (slab < 0) return -1;
     const address = h.firstPage + slab * h.pageSize;
+    const listed = h.i32[h.listBase + cls];
+    if (listed >= 0) {
+      // Making room for it took back remote frees into this class (threaded heaps): use those.
+      h.releasePages(address, slab, h.slabPages[cls]);
+      return listed;
+    }
     const side = h.side;
     const owner = (slab << 8) | (cls + 1);
     const pages = h.slabPages[cls];
@@ -175,7 +181,7 @@ function newSlab(h: HeapCore, cls: number): number {
       h.ownerOf[slab] = h.holder;
       h.i32[h.slotAt + S_SLABS]++;
     }
-    push(h, h.listBase + cls, slab); // a collect while placing it (threaded heaps) may have listed others
+    h.i32[h.listBase + cls] = slab;
     h.record(OP_NONE);
     return slab;
   } finally {
