@@ -5,7 +5,10 @@ export interface ConcurrentHandleOptions {
   /**
    * A small integer naming the calling thread (0..2^31-1). It picks where this handle starts
    * searching each order (threads with different ids start far apart, the paper's per-CPU hint)
-   * and which release counter it bumps. Default: the next id from a counter in the buffer.
+   * and which release counter it bumps. It also names the handle's record for `recover` (at
+   * most 64 handles hold one at a time; `recover` of a stopped thread frees it): give live
+   * handles different ids. Default: the next id from a counter in the buffer (automatic ids never
+   * repeat).
    */
   threadId?: number;
 }
