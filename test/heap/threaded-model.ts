@@ -64,10 +64,7 @@ export const CONFIGS: Config[] = [
   },
 ];
 
-/**
- * Random commands for `cfg`. With `trim` false the command list has no random `trim()` (see
- * threaded-model.test.ts for why); the end of each run still trims.
- */
+/** Random commands for `cfg`; with `trim` false no random `trim()` (the end of each run still trims). */
 export function arbitraries(cfg: Config, trim = true): fc.Arbitrary<Op> {
   const h = fc.integer({ min: 0, max: cfg.handles - 1 });
   const size = fc.oneof(
