@@ -42,7 +42,8 @@ function lockSlow(words: Int32Array, index: number, holder: number): void {
       continue;
     }
     if ((v & WAITERS) === 0 && Atomics.compareExchange(words, index, v, v | WAITERS) !== v) continue;
-    if (canWait) {
+    // Atomics.wait needs shared memory; where it is refused on shared memory (a browser's main thread), spin.
+    if (canWait && !(words.buffer instanceof ArrayBuffer)) {
       try {
         Atomics.wait(words, index, v | WAITERS, WAIT_SLICE_MS);
       } catch {

@@ -27,8 +27,8 @@ const RECOVERING = 0x3fffffff;
 
 /**
  * Recovers thread `dead` of a threaded heap, from the live thread of `h`. @returns true when
- * the dead thread held the page lock or had something in flight (false: there was nothing to do
- * but checking).
+ * the dead thread held the page lock, had an operation in flight or still claimed a slot (false:
+ * it had closed its handle or was recovered already, and nothing changed).
  */
 export function recoverThread(h: HeapCore, dead: number): boolean {
   const i32 = h.i32;
@@ -52,7 +52,8 @@ export function recoverThread(h: HeapCore, dead: number): boolean {
 
 /**
  * Rebuilds the lists of every slot claimed by `holder` (a dead thread), and leaves them
- * unclaimed; then sets every slot's summary. The caller holds the page lock.
+ * unclaimed; then, if there was one, sets every slot's summary (the dead thread may have set a
+ * remote-free bit without telling its owner). The caller holds the page lock.
  * @returns true when there was such a slot.
  */
 function regather(h: HeapCore, holder: number): boolean {
@@ -68,7 +69,7 @@ function regather(h: HeapCore, holder: number): boolean {
     i32[at + S_RECORD + R_OP] = OP_NONE;
     Atomics.store(i32, at + S_CLAIM, 0);
   }
-  for (let s = 0; s < h.layout.threads; s++) {
+  for (let s = 0; any && s < h.layout.threads; s++) {
     const at = h.slotsBase + h.slotWords * s;
     Atomics.store(i32, at + S_SUMMARY, -1);
     Atomics.store(i32, at + S_SUMMARY + 1, -1);
