@@ -13,8 +13,9 @@
  *
  * The `shared` workload is W3 on ONE heap in a SharedArrayBuffer from several worker_threads at
  * once (shared.ts): the threaded heap with own and cross-worker frees, the locked heap, and one
- * worker on a plain ArrayBuffer, for each count of `--workers`; `--ops` is then W3 steps per
- * worker (default SHARED_OPS) and `--runs` the runs per configuration.
+ * worker on a plain ArrayBuffer, for each count of `--workers`; `--ops` is then the W3 steps of
+ * a measurement, split among its workers (default SHARED_OPS), and `--runs` the runs per
+ * configuration.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -32,7 +33,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const PEERS = ["ours", "ours-shared", "c", "thi.ng", "alloc"];
 const ALL_PEERS = [...new Set([...PEERS, ...EFFICIENCY_PEERS])];
 const ALL_WORKLOADS = [...WORKLOADS, "efficiency", "shared"];
-/** The shared section's default W3 steps per worker (when --ops is not given). */
+/** The shared section's default W3 steps of a measurement, split among its workers (when --ops is not given). */
 const SHARED_OPS = 2_000_000;
 const { values: opt } = parseArgs({
   options: {
@@ -50,6 +51,7 @@ const { values: opt } = parseArgs({
     threads: { type: "string", default: "64" },
     ring: { type: "string", default: "16384" },
     "no-page-locks": { type: "boolean", default: false },
+    "no-pretouch": { type: "boolean", default: false },
     "reuse-heap": { type: "boolean", default: false },
     out: { type: "string", default: "bench/heap/results/latest.json" },
     help: { type: "boolean", default: false },
@@ -57,9 +59,9 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${ALL_WORKLOADS.join(",")}] [--peer ${ALL_PEERS.join(",")}] [--thing-ops N] [--thing-runs N] [--rounds N] [--thing-rounds N] [--seed N] [--reuse-heap] [--workers 1,2,4] [--pool-mib N] [--threads N] [--ring N] [--no-page-locks] [--out FILE]\n` +
+    `usage: npm run bench:heap -- [--ops N] [--runs N] [--workload ${ALL_WORKLOADS.join(",")}] [--peer ${ALL_PEERS.join(",")}] [--thing-ops N] [--thing-runs N] [--rounds N] [--thing-rounds N] [--seed N] [--reuse-heap] [--workers 1,2,4] [--pool-mib N] [--threads N] [--ring N] [--no-page-locks] [--no-pretouch] [--out FILE]\n` +
       "  efficiency: --rounds rounds per peer (--thing-rounds for the thi.ng peers), seeded by --seed; --reuse-heap keeps one allocator across rounds as talc does\n" +
-      `  shared: --workers worker counts, --ops W3 steps per worker (default ${SHARED_OPS}), --runs runs per configuration, --pool-mib the SharedArrayBuffer, --threads the threaded heap's slots, --ring capacity of each cross-free ring (a power of two), --no-page-locks leaves the page-lock counter out`,
+      `  shared: --workers worker counts, --ops W3 steps of a measurement, split among its workers (default ${SHARED_OPS}), --runs runs per configuration, --pool-mib the SharedArrayBuffer, --threads the threaded heap's slots, --ring capacity of each cross-free ring (a power of two), --no-page-locks leaves the page-lock counter out, --no-pretouch leaves the pool's pages to be mapped on first touch in the timed loop`,
   );
   process.exit(0);
 }
@@ -242,6 +244,7 @@ if (shared) {
       threads,
       ringCapacity: ring,
       countPageLocks: !opt["no-page-locks"],
+      pretouch: !opt["no-pretouch"],
     },
     notes,
   );

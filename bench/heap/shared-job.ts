@@ -24,6 +24,8 @@ export interface SharedJob {
   ringCapacity: number;
   /** Count the outermost page-lock acquisitions of this handle (threaded heaps; wraps an internal method). */
   countPageLocks: boolean;
+  /** Mode plain: write one byte per 4 KiB of the ArrayBuffer before reporting ready. */
+  pretouch: boolean;
 }
 
 /** What a worker posts at the end. Times are process.hrtime nanoseconds (one clock for all threads). */
@@ -42,9 +44,9 @@ export interface SharedReport {
   pushed: number;
   /** Pushes that found the ring full (freed locally instead, counted in localFrees). */
   ringFull: number;
-  /** Frees of blocks from the inbox in the timed phase: blocks another worker allocated. */
+  /** Frees of blocks from the inbox (all timed): blocks another worker allocated. */
   crossFrees: number;
-  /** Frees of blocks from the inbox after the timed phase (untimed). */
+  /** Of crossFrees, those made after this worker's own W3 loop ended, while it waited for the others. */
   crossFreesAfter: number;
   /** Heap calls in the timed phase: allocs (failed ones included) + localFrees + crossFrees. */
   heapOps: number;
@@ -56,3 +58,12 @@ export const GATE = 0;
 export const DONE = 1;
 /** Int32 words per ring: head at 0, tail at 16 (separate cache lines), entries from 32. */
 export const RING_HEADER = 32;
+
+/**
+ * Writes one byte in every 4 KiB of `buffer`, so that the kernel maps its pages now rather than on
+ * first touch inside the timed loop (where threads of one process also contend on page faults).
+ */
+export function touch(buffer: ArrayBuffer | SharedArrayBuffer): void {
+  const bytes = new Uint8Array(buffer);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
+}

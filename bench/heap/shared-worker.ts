@@ -10,11 +10,12 @@
  * Mode "cross": every second free the workload asks for is instead pushed onto the inbox ring of
  * the next worker (worker + 1 mod N); after each free it asks for, the worker frees whatever its
  * own inbox holds (blocks another worker allocated: remote frees in a threaded heap). A push that
- * finds the ring full is a local free and is counted as such.
+ * finds the ring full is a local free and is counted as such. Its timed phase ends only when
+ * every block handed to it is freed, after the others are done.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Heap } from "../../src/index.js";
-import { DONE, GATE, RING_HEADER, type SharedJob, type SharedReport } from "./shared-job.js";
+import { DONE, GATE, RING_HEADER, type SharedJob, type SharedReport, touch } from "./shared-job.js";
 import { runWorkload } from "./workload.js";
 
 const HEAD = 0;
@@ -23,10 +24,12 @@ const TAIL = 16;
 const job = workerData as SharedJob;
 const control = new Int32Array(job.control);
 
-const heap =
-  job.mode === "plain"
-    ? new Heap(new ArrayBuffer(job.poolBytes))
-    : Heap.open(job.memory as SharedArrayBuffer);
+function plainHeap(): Heap {
+  const buffer = new ArrayBuffer(job.poolBytes);
+  if (job.pretouch) touch(buffer);
+  return new Heap(buffer);
+}
+const heap = job.mode === "plain" ? plainHeap() : Heap.open(job.memory as SharedArrayBuffer);
 
 let pageLocks: number | null = null;
 let counting = false;
@@ -113,10 +116,11 @@ Atomics.wait(control, GATE, 0);
 counting = true;
 const startNs = Number(process.hrtime.bigint());
 const { result, live } = runWorkload("W3", subject, job.ops, job.liveTarget, job.seed);
-const endNs = Number(process.hrtime.bigint());
-counting = false;
+let endNs = Number(process.hrtime.bigint());
 
-// Wait for the others (draining the inbox meanwhile), without spinning on a CPU they need.
+// Wait for the others without spinning on a CPU they need. In mode cross the timed phase goes on
+// until every block handed to this worker is freed: it drains its inbox meanwhile, and once all
+// are done (nobody pushes any more) once more, and only then reads the clock.
 Atomics.add(control, DONE, 1);
 for (;;) {
   const done = Atomics.load(control, DONE);
@@ -124,7 +128,11 @@ for (;;) {
   if (done >= job.workers) break;
   Atomics.wait(control, DONE, done, 1);
 }
-if (job.mode === "cross") crossFreesAfter += drain();
+if (job.mode === "cross") {
+  crossFreesAfter += drain();
+  endNs = Number(process.hrtime.bigint());
+}
+counting = false;
 for (let i = 0; i < live.count; i++) heap.free(live.handles[i]);
 let drainError: string | null = null;
 if (job.mode === "plain") {
@@ -149,9 +157,9 @@ const report: SharedReport & { drainError: string | null } = {
   localFrees: job.mode === "cross" ? localFrees : result.frees,
   pushed,
   ringFull,
-  crossFrees,
+  crossFrees: crossFrees + crossFreesAfter,
   crossFreesAfter,
-  heapOps: allocs + (job.mode === "cross" ? localFrees + crossFrees : result.frees),
+  heapOps: allocs + (job.mode === "cross" ? localFrees + crossFrees + crossFreesAfter : result.frees),
   pageLocks,
   drainError,
 };

@@ -20,7 +20,15 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { Heap } from "../../src/index.js";
-import { DONE, GATE, RING_HEADER, type SharedJob, type SharedMode, type SharedReport } from "./shared-job.js";
+import {
+  DONE,
+  GATE,
+  RING_HEADER,
+  type SharedJob,
+  type SharedMode,
+  type SharedReport,
+  touch,
+} from "./shared-job.js";
 import { SEED } from "./workload.js";
 
 const BOOT = new URL("../concurrent/ts-worker.mjs", import.meta.url);
@@ -28,7 +36,7 @@ const ENTRY = new URL("./shared-worker.ts", import.meta.url).href;
 
 export interface SharedOptions {
   workers: number[];
-  /** W3 operations per worker. */
+  /** W3 steps of a measurement in all, split evenly among its workers. */
   ops: number;
   runs: number;
   poolBytes: number;
@@ -36,6 +44,8 @@ export interface SharedOptions {
   threads: number;
   ringCapacity: number;
   countPageLocks: boolean;
+  /** Map the pool's pages before the timed phase (touch in shared-job.ts). */
+  pretouch: boolean;
 }
 
 /** One measurement: every worker's report, and what the driver saw. */
@@ -72,6 +82,7 @@ async function measure(c: Config, o: SharedOptions): Promise<SharedRun> {
   const shared = c.mode !== "plain";
   const memory = shared ? new SharedArrayBuffer(o.poolBytes) : null;
   if (memory) {
+    if (o.pretouch) touch(memory);
     // The driver's handle would hold a thread slot: closed before the workers open theirs.
     new Heap(memory, { threads: c.mode === "locked" ? 0 : o.threads }).close();
   }
@@ -89,13 +100,14 @@ async function measure(c: Config, o: SharedOptions): Promise<SharedRun> {
       poolBytes: o.poolBytes,
       worker: w,
       workers: c.workers,
-      ops: o.ops,
+      ops: Math.floor(o.ops / c.workers) + (w < o.ops % c.workers ? 1 : 0),
       liveTarget: Math.floor(o.poolBytes / 2 / c.workers),
       seed: seedOf(w),
       control,
       rings,
       ringCapacity: o.ringCapacity,
       countPageLocks: o.countPageLocks,
+      pretouch: o.pretouch,
     };
     const worker = new Worker(BOOT, { workerData: job });
     workers.push(worker);
@@ -132,9 +144,8 @@ async function measure(c: Config, o: SharedOptions): Promise<SharedRun> {
     const frees = rs.reduce((n, r) => n + r.localFrees + r.crossFrees, 0);
     const crossFrees = rs.reduce((n, r) => n + r.crossFrees, 0);
     const pushed = rs.reduce((n, r) => n + r.pushed, 0);
-    const after = rs.reduce((n, r) => n + r.crossFreesAfter, 0);
     const errors: string[] = [];
-    if (crossFrees + after !== pushed) errors.push(`${pushed} pushed but ${crossFrees + after} cross frees`);
+    if (crossFrees !== pushed) errors.push(`${pushed} pushed but ${crossFrees} cross frees`);
     for (const r of rs) if (r.drainError) errors.push(`worker ${r.worker}: ${r.drainError}`);
     if (memory) {
       const h = Heap.open(memory);
@@ -257,8 +268,8 @@ export async function runShared(
   const widths = head.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   console.log(
     `\nshared: W3 on one heap in a ${o.poolBytes / 2 ** 20} MiB SharedArrayBuffer from N workers ` +
-      `(${o.ops.toLocaleString("en-US")} W3 steps per worker; half the pool live, split evenly; ` +
-      `median of ${o.runs} runs; ${cpus} CPUs)`,
+      `(${o.ops.toLocaleString("en-US")} W3 steps and half the pool live, both split evenly among the workers; ` +
+      `${o.pretouch ? "pages touched before the timed phase; " : ""}median of ${o.runs} runs; ${cpus} CPUs)`,
   );
   for (const row of table) {
     console.log(
@@ -308,8 +319,9 @@ export async function runShared(
   for (const [a, b, c] of lines) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`.trimEnd());
   console.log(
     "Mops/s: heap calls (malloc, own frees, cross frees) of all workers / wall time from the first start to the last end;" +
-      " ns/op/worker: wall time * workers / heap calls; cross frees: share of the frees that freed another worker's block;" +
-      " page locks/worker: outermost page-lock acquisitions in the timed loop (counted by wrapping an internal method)",
+      " ns/op/worker: wall time * workers / heap calls; cross frees: share of the frees that freed another worker's block" +
+      " (a cross run ends when every block handed over is freed);" +
+      " page locks/worker: outermost page-lock acquisitions in the timed phase (counted by wrapping an internal method)",
   );
   if (o.workers.some((n) => n > cpus))
     notes.push(`shared: ${Math.max(...o.workers)} workers on ${cpus} CPUs: the OS time-slices them`);
