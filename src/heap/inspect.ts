@@ -154,6 +154,8 @@ function eachObject(
   for (let i = 0; i < h.objects[cls]; i++) {
     if ((h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0 || remotelyFreed(h, cls, address, i)) continue;
     const slack = h.u16[slackAt + i];
+    // Threaded heaps: another thread's malloc between clearing the bit and writing the slack.
+    if (slack === FREE_SLACK && h.threaded) continue;
     if (slack > size) corrupt(`live object ${showAddress(address + i * size)} has slack ${slack}`);
     visit(address + i * size, size - slack);
   }
