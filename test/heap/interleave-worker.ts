@@ -25,7 +25,8 @@ export const IN_OP = 8; // + i: 1 while inside a heap call
 export const CLOSING = 16; // + i: 1 once it takes no more blocks in its inbox
 export const THREAD = 24; // + i: its heap.threadId
 export const COMMAND = 32; // the recoverer's command: thread id to recover + 1
-export const CTRL_WORDS = 40;
+export const OPS = 40; // + i: operations of its script begun
+export const CTRL_WORDS = 48;
 
 /** Gate values. */
 export const RUNNING = 0;
@@ -222,6 +223,7 @@ function main(job: Setup): void {
 
   try {
     for (let op = 0; op < job.ops; op++) {
+      ctrl[OPS + job.id] = op;
       const r = random(100);
       const at = slotOf(random(BUDGET));
       if (r < 20) {

@@ -6,9 +6,9 @@
  * realloc them and free each other's (remote frees), so they meet at the page lock (new slabs,
  * emptied slabs, large blocks) and in each other's slabs' remote-free bitmaps.
  *
- * In the "dies" scenarios one worker is paused forever at a random step inside a heap call (some
- * seeds: only while it holds the page lock), never granted again, then terminated: a thread that
- * died there. The others go on for a while (spinning on the page lock if the dead one held it),
+ * In the "dies" scenarios one worker is paused forever at a random step inside a heap call, after
+ * a random part of its script (some seeds: only while it holds the page lock, some only while it
+ * does not), never granted again, then terminated: a thread that died there. The others go on for a while (spinning on the page lock if the dead one held it),
  * then the dead thread is recovered: by the test's thread while the others are paused at their
  * steps, or by a recoverer worker whose steps are scheduled among theirs. Then the others finish.
  *
@@ -38,6 +38,7 @@ import {
   GATE,
   GRANTED,
   IN_OP,
+  OPS,
   PARKED,
   patternByte,
   RUNNING,
@@ -155,6 +156,8 @@ async function exploreOnce(s: Scenario, seed: number, outcome: Outcome): Promise
     // only while it does not.
     const where = random(3);
     const killOdds = 1 + random(20);
+    // Not before this many operations of its script: by then it holds slabs and blocks.
+    const killFrom = random(s.ops >> 1);
     const recoverAfter = random(300);
     const active = new Set<number>();
     for (let id = 0; id < s.workers; id++) {
@@ -207,6 +210,7 @@ async function exploreOnce(s: Scenario, seed: number, outcome: Outcome): Promise
         next === victim &&
         !dead &&
         ctrl[IN_OP + victim] === 1 &&
+        ctrl[OPS + victim] >= killFrom &&
         (where === 0 || (where === 1) === (holder() === victimThread + 1)) &&
         random(killOdds) === 0
       ) {
