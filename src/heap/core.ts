@@ -23,6 +23,7 @@ import {
   LARGE_KIND,
   type Layout,
   MAX_ADDRESS,
+  PAGE_LOCK_BYTES,
   readFlags,
   TAG_LARGE,
   TAG_SLAB,
@@ -125,7 +126,7 @@ export class HeapCore {
   ownerOf!: Uint8Array;
   /** Byte offset of each class's remote-free bitmap in its slab (-1: none). */
   readonly remote: Int32Array;
-  /** Int32 index of the page lock (the header's lock word). */
+  /** Int32 index of the page lock (threaded heaps: the word before the slots) or the heap's one lock. */
   readonly lockIndex: number;
   /** How many nested pageLock calls hold the page lock now (threaded heaps). */
   private lockDepth = 0;
@@ -141,9 +142,9 @@ export class HeapCore {
     this.firstPageNumber = layout.firstPage / layout.pageSize;
     this.genIndex = (layout.start >>> 2) + W_GENERATION;
     this.threaded = layout.threads > 0;
-    this.slotsBase = layout.threadsOffset >>> 2;
+    this.slotsBase = (layout.threadsOffset + PAGE_LOCK_BYTES) >>> 2;
     this.slotWords = layout.slotWords;
-    this.lockIndex = (layout.start >>> 2) + W_LOCK;
+    this.lockIndex = this.threaded ? layout.threadsOffset >>> 2 : (layout.start >>> 2) + W_LOCK;
     this.recordAt = (layout.start >>> 2) + W_RECORD;
     const c = sizeClasses(layout.pageSize, layout.minAlign, layout.maxOrder, this.threaded);
     this.remote = c.remote;
@@ -164,7 +165,10 @@ export class HeapCore {
       this.i32.fill(-1, this.listBase, this.listBase + c.count);
       this.side.fill(0);
       this.ownerOf.fill(0);
-      if (this.threaded) clearSlots(this.i32, this.slotsBase, this.slotWords, layout.threads, c.count);
+      if (this.threaded) {
+        this.i32.fill(0, this.lockIndex, this.slotsBase); // the page lock's line
+        clearSlots(this.i32, this.slotsBase, this.slotWords, layout.threads, c.count);
+      }
       this.setEnd(layout.end);
       this.generation = this.i32[this.genIndex];
       this.pages = this.pageAllocator(layout.end, true);

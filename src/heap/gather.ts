@@ -19,7 +19,7 @@
 import type { HeapCore } from "./core.js";
 import { LARGE_KIND } from "./layout.js";
 import { applyRemote } from "./remote.js";
-import { dropSlab, push } from "./slab-lists.js";
+import { dropSlab, freeCount, push } from "./slab-lists.js";
 import { S_CLAIM, S_LISTS, S_SLABS, S_SUMMARY } from "./threads.js";
 
 /**
@@ -75,7 +75,7 @@ export function gather(
 function listBelowEmpty(h: HeapCore, at: number, cls: number, slab: number): void {
   const head = h.i32[at];
   const side = h.side;
-  if (head < 0 || side[(head << 2) + 1] !== h.objects[cls]) {
+  if (head < 0 || freeCount(h, cls, head) !== h.objects[cls]) {
     push(h, at, slab);
     return;
   }
@@ -107,9 +107,9 @@ export function repairSlab(h: HeapCore, cls: number, slab: number): number {
     free++;
   }
   if ((n & 31) !== 0) i32[t + words] &= (1 << (n & 31)) - 1;
-  i32[t] = 0;
+  i32[t] = free << 16; // hint 0
   const s = slab << 2;
-  h.side[s + 1] = free;
+  h.side[s + 1] = 0;
   h.side[s + 2] = -1;
   h.side[s + 3] = -1;
   return free;

@@ -23,6 +23,7 @@ import type { HeapCore } from "./core.js";
 import { GUARD_BYTES } from "./guard.js";
 import { LARGE_KIND, readHeader, TAG_LARGE, TAG_SLAB } from "./layout.js";
 import { FREE_SLACK } from "./size-classes.js";
+import { freeCount } from "./slab-lists.js";
 import { checkIndex, countListed, FREE_KIND } from "./stretches.js";
 import { OP_NONE, R_OP, S_CLAIM, S_LISTS, S_RECORD, S_SLABS } from "./threads.js";
 import type { ClassStats, HeapStats, LiveAllocation } from "./types.js";
@@ -255,7 +256,7 @@ export function statsOf(h: HeapCore): HeapStats {
  * NONE     all four words 0 (no block or stretch starts there, or a page beyond the heap's end);
  * OWNER    the owner word as expected, the other three 0 (a slab's other pages, a stretch's last);
  * LARGE    a large block's first page: owner, the requested size (checked apart), 0, 0;
- * SLAB     a slab's first page: owner, free count, then its list links (checked by the list walk);
+ * SLAB     a slab's first page: owner, 0, then its list links (checked by the list walk);
  * STRETCH  a free stretch's first page: owner, length, then its list links (checked by the index).
  */
 const NONE = 0;
@@ -313,8 +314,8 @@ export function checkHeap(h: HeapCore): void {
     }
     role[page] = SLAB;
     const freeObjects = checkTrailer(h, cls, address, at);
-    if (side[(page << 2) + 1] !== freeObjects)
-      corrupt(`${at}: free count ${side[(page << 2) + 1]}, bitmap has ${freeObjects}`);
+    const counted = freeCount(h, cls, page);
+    if (counted !== freeObjects) corrupt(`${at}: free count ${counted}, bitmap has ${freeObjects}`);
     if (freeObjects > 0) slabsWithFree[set * count + cls]++;
     else fullSlabs[set * count + cls]++;
   });
@@ -380,6 +381,8 @@ function checkRecord(
     if ((w2 | w3) !== 0) corrupt(`large block at page ${p}: list words ${w2}, ${w3}`);
   } else if (role === STRETCH) {
     if (w1 !== stretches.get(p)) corrupt(`free stretch at page ${p} of ${stretches.get(p)} pages says ${w1}`);
+  } else if (w1 !== 0) {
+    corrupt(`slab at page ${p}: side word ${w1} where 0 belongs (its free count is in its trailer)`);
   } else if (!listed && (w2 !== -1 || w3 !== -1)) {
     corrupt(`full slab at page ${p} has list links ${w2}, ${w3}`);
   }
@@ -395,7 +398,7 @@ function checkTrailer(h: HeapCore, cls: number, address: number, at: string): nu
   const words = h.bitmapWords[cls];
   const n = h.objects[cls];
   const size = h.size[cls];
-  const hint = h.i32[t];
+  const hint = h.i32[t] & 0xffff;
   if (hint < 0 || hint >= words) corrupt(`${at}: hint ${hint} outside the bitmap`);
   let free = 0;
   for (let w = 0; w < words; w++) {
@@ -444,7 +447,7 @@ function checkList(
     if (slot >= 0 && h.ownerOf[slab] !== slot + 1)
       corrupt(`${at} holds page ${slab}, a slab of another thread`);
     if (side[(slab << 2) + 3] !== previous) corrupt(`${at}: broken back link at page ${slab}`);
-    const free = side[(slab << 2) + 1];
+    const free = freeCount(h, cls, slab);
     if ((free === 0) !== full)
       corrupt(`${at} holds the ${full ? "" : "full "}slab at page ${slab} (${free} free)`);
     if (free === h.objects[cls] && previous !== -1)

@@ -6,7 +6,8 @@
  *   start                 header, HEADER_BYTES:
  *     +0   u32  magic 0x50414548 ("HEAP")          +4   u32  version (FORMAT_VERSION)
  *     +8   i32  lock word (lock.ts): 0 free, else the holder's id + 1, bit 30 set when threads may wait;
- *               a threaded heap's page lock, or a one-thread heap's lock around every operation
+ *               a one-thread heap's lock around every operation (a threaded heap's page lock has
+ *               a cache line of its own, below: the generation word next to it is read by every call)
  *     +12  u32  generation: +1 on every grow; a handle that sees a new value rebuilds itself
  *     +16  u32  pageSize     +20  u32  minAlign     +24  u32  maxOrder     +28  u32  classCount
  *     +32  u32  storagePages (pages of page-allocator storage and of the side table)
@@ -25,13 +26,14 @@
  *               relative to firstPage), or -1 (a threaded heap keeps its lists in the slots: -1)
  *   fit (start + 128 + 4 * classCount)  i32[FIT_WORDS]: the free-stretch index (stretches.ts):
  *               level bitmaps and the head of each length class's list of free stretches
- *   threads               (threaded heaps) i32[threads * slotWords]: the thread slots (threads.ts), 64-aligned
+ *   threads               (threaded heaps) 64-aligned: the page lock word (lock.ts) alone in a 64-byte
+ *                         line (PAGE_LOCK_BYTES), then i32[threads * slotWords]: the thread slots (threads.ts)
  *   storage               the page allocator's PageStorage (links: heads, mask, next/prev pairs; then state), 8-aligned
  *   side                  Int32[4 * storagePages], one record of 4 words per page (relative index p):
  *     [4p]     owner: 0 when no allocation starts in page p; slab page: (head << 8) | (class + 1),
  *              head = the slab's first page; large block: (p << 8) | LARGE_KIND on its first page;
  *              first and last page of a free stretch: (first << 8) | FREE_KIND
- *     [4p+1]   slab head: free objects; large block: requested size in bytes (as uint32);
+ *     [4p+1]   slab head: 0 (its free count is in its trailer); large block: requested size in bytes (as uint32);
  *              first page of a free stretch: its length in pages
  *     [4p+2]   slab head: next slab in its class's list, or -1; free stretch: next in its list
  *     [4p+3]   slab head: previous slab in that list, or -1; free stretch: previous in its list
@@ -52,10 +54,11 @@ import { address, count, invalid, safe } from "./validate.js";
 
 export const MAGIC = 0x50414548;
 /**
- * The header format this code reads and writes. 4: a free slab object's slack is FREE_SLACK
- * (version 3 left a freed object's last slack there).
+ * The header format this code reads and writes. 5: a slab's free count is in its trailer's first
+ * word with the hint (version 4 kept it in the side table). 4: a free slab object's slack is
+ * FREE_SLACK (version 3 left a freed object's last slack there).
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 export const HEADER_BYTES = 128;
 /** Word (Int32) indices in the header. */
 export const W_MAGIC = 0;
@@ -65,6 +68,8 @@ export const W_GENERATION = 3;
 const W_CHECKSUM = 9;
 /** Word index of the flags. */
 const W_FLAGS = 22;
+/** Bytes before the thread slots of a threaded heap: its page lock word, alone in a cache line. */
+export const PAGE_LOCK_BYTES = 64;
 /** Word index of the number of thread slots. */
 const W_THREADS = 23;
 /** Word index of a one-thread heap's operation record (threads.ts, RECORD_WORDS words). */
@@ -143,7 +148,7 @@ export function computeLayout(
   const fitOffset = start + HEADER_BYTES + 4 * classCount;
   const words = threads > 0 ? slotWords(classCount) : 0;
   const threadsOffset = threads > 0 ? up(fitOffset + 4 * FIT_WORDS, 64) : fitOffset + 4 * FIT_WORDS;
-  const storageOffset = up(threadsOffset + 4 * words * threads, 8);
+  const storageOffset = up(threadsOffset + (threads > 0 ? PAGE_LOCK_BYTES : 0) + 4 * words * threads, 8);
   const sideOffset = up(storageOffset + pageStorageBytes(storagePages, maxOrder), 8);
   const ownerOffset = sideOffset + 16 * storagePages;
   const firstPage = up(ownerOffset + (threads > 0 ? storagePages : 0), pageSize);

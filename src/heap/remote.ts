@@ -20,7 +20,7 @@
  * out again.
  */
 import type { HeapCore } from "./core.js";
-import { dropSlab, relist, unlink } from "./slab-lists.js";
+import { dropSlab, freeCount, relist, setFreeCount, unlink } from "./slab-lists.js";
 import { S_SUMMARY } from "./threads.js";
 
 /**
@@ -82,10 +82,9 @@ export function collectAll(h: HeapCore): void {
 export function takeBack(h: HeapCore, lists: number, full: number, cls: number, slab: number): void {
   const freed = applyRemote(h, cls, slab);
   if (freed === 0) return;
-  const s = slab << 2;
-  const before = h.side[s + 1];
+  const before = freeCount(h, cls, slab);
   const after = before + freed;
-  h.side[s + 1] = after;
+  setFreeCount(h, cls, slab, after);
   if (before === 0) relist(h, lists, full, cls, slab);
   else if (after === h.objects[cls] && h.i32[lists + cls] !== slab) {
     unlink(h, lists + cls, slab);
@@ -96,7 +95,7 @@ export function takeBack(h: HeapCore, lists: number, full: number, cls: number, 
 /**
  * Sets the bitmap bits (and FREE_SLACK slacks) of the objects of `slab` that other threads freed,
  * and clears their remote bits. @returns how many were live (bits of objects already free are
- * dropped). Does not touch the free count.
+ * dropped). Does not touch the free count (the trailer's first word keeps its upper bits).
  */
 export function applyRemote(h: HeapCore, cls: number, slab: number): number {
   const i32 = h.i32;
@@ -112,7 +111,7 @@ export function applyRemote(h: HeapCore, cls: number, slab: number): number {
       const live = bits & ~i32[t + 1 + w];
       if (live !== 0) {
         i32[t + 1 + w] |= live;
-        if (w < i32[t]) i32[t] = w;
+        if (w < (i32[t] & 0xffff)) i32[t] = (i32[t] & ~0xffff) | w; // the hint
         for (let b = live; b !== 0; b &= b - 1) {
           h.u16[slackAt + (w << 5) + 31 - Math.clz32(b & -b)] = 0xffff; // FREE_SLACK
           freed++;

@@ -18,7 +18,8 @@
  * pages: the largest power of two dividing the class, in pages (1 for pages of 2 KiB and more).
  * Each holds objects[c] objects at `base + i * size[c]`, then its trailer at `base + trailer[c]`:
  *
- *   trailer + 0               Int32  hint: no word below this one has a free bit
+ *   trailer + 0               Int32  bits 0-15: the hint, no bitmap word below this one has a free bit;
+ *                                    bits 16-31: the free count, the bitmap's set bits (HINT_BITS)
  *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
  *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object; FREE_SLACK for a free one
  *   (then, when `objects` is odd, one Uint16 of padding, never read)
@@ -34,6 +35,12 @@
  * `a` is aligned to `a` when the slab's base is: `a <= slabAlign * pageSize`.
  */
 
+/**
+ * The first trailer word's hint is its low HINT_BITS bits, the slab's free count the rest: one
+ * word that malloc and free write together, in the slab's own memory (not in the side table,
+ * where neighbouring slabs of other threads would share its cache line).
+ */
+export const HINT_BITS = 16;
 /** The slack of a free object: above any class size, so that `check` tells free from live. */
 export const FREE_SLACK = 0xffff;
 /** Largest request (bytes) served from slabs; larger ones take runs of pages. */

@@ -8,6 +8,17 @@ import type { HeapCore } from "./core.js";
 import { poison } from "./guard.js";
 import { S_SLABS } from "./threads.js";
 
+/** The free count of `slab` (class `cls`), from its trailer's first word (size-classes.ts). */
+export function freeCount(h: HeapCore, cls: number, slab: number): number {
+  return h.i32[(h.firstPage + slab * h.pageSize + h.trailer[cls]) >>> 2] >>> 16;
+}
+
+/** Sets the free count of `slab` (class `cls`), keeping its hint. */
+export function setFreeCount(h: HeapCore, cls: number, slab: number, free: number): void {
+  const t = (h.firstPage + slab * h.pageSize + h.trailer[cls]) >>> 2;
+  h.i32[t] = (h.i32[t] & 0xffff) | (free << 16);
+}
+
 /**
  * A full slab got a free object: it leaves the full list (`full` >= 0, threaded heaps) and
  * becomes the head of the list at `lists` (dropping an empty head first).
@@ -16,7 +27,7 @@ export function relist(h: HeapCore, lists: number, full: number, cls: number, sl
   const side = h.side;
   if (full >= 0) unlink(h, full + cls, slab);
   let head = h.i32[lists + cls];
-  if (head >= 0 && side[(head << 2) + 1] === h.objects[cls]) {
+  if (head >= 0 && freeCount(h, cls, head) === h.objects[cls]) {
     unlink(h, lists + cls, head);
     dropSlab(h, cls, head);
     head = h.i32[lists + cls];

@@ -21,7 +21,7 @@
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
 import { collect, remoteFree } from "./remote.js";
-import { dropSlab, push, relist, unlink } from "./slab-lists.js";
+import { dropSlab, freeCount, push, relist, unlink } from "./slab-lists.js";
 import { FREE_KIND } from "./stretches.js";
 import { OP_NONE, S_SLABS } from "./threads.js";
 
@@ -35,7 +35,8 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
   const i32 = h.i32; // after refill: under the page lock, a grown heap gets new views
   const base = h.firstPage + slab * h.pageSize;
   const t = (base + h.trailer[cls]) >>> 2;
-  let w = i32[t];
+  const head = i32[t];
+  let w = head & 0xffff; // the hint (HINT_BITS)
   let bits = i32[t + 1 + w];
   while (bits === 0) {
     // The free count said there is a free object: past the bitmap, the metadata is damaged.
@@ -44,14 +45,13 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
   }
   const low = bits & -bits;
   i32[t + 1 + w] = bits ^ low;
-  i32[t] = w;
+  const free = (head >>> 16) - 1;
+  i32[t] = w | (free << 16);
   const index = (w << 5) + 31 - Math.clz32(low);
   h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = h.size[cls] - size;
-  const side = h.side;
-  const s = slab << 2;
-  const free = side[s + 1] - 1;
-  side[s + 1] = free;
   if (free === 0) {
+    const side = h.side;
+    const s = slab << 2;
     const next = side[s + 2];
     i32[h.listBase + cls] = next;
     if (next >= 0) side[(next << 2) + 3] = -1;
@@ -105,9 +105,11 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
     return false;
   }
   i32[t + 1 + w] = word | bit;
-  if (w < i32[t]) i32[t] = w;
+  const head = i32[t];
+  const free = (head >>> 16) + 1;
+  i32[t] = (w < (head & 0xffff) ? w : head & 0xffff) | (free << 16);
   h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
-  countFreed(h, cls, slab);
+  countFreed(h, cls, slab, free);
   return true;
 }
 
@@ -121,9 +123,11 @@ export function slabFree(h: HeapCore, cls: number, slab: number, index: number):
   const t = (base + h.trailer[cls]) >>> 2;
   const w = index >>> 5;
   i32[t + 1 + w] |= 1 << (index & 31);
-  if (w < i32[t]) i32[t] = w;
+  const head = i32[t];
+  const free = (head >>> 16) + 1;
+  i32[t] = (w < (head & 0xffff) ? w : head & 0xffff) | (free << 16);
   h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
-  countFreed(h, cls, slab);
+  countFreed(h, cls, slab, free);
 }
 
 /**
@@ -140,15 +144,11 @@ export function freeObject(h: HeapCore, cls: number, slab: number, index: number
 }
 
 /**
- * Counts one more free object in `slab` after its bit was set: a slab that was full goes back on
- * its class's list; one that is now empty gives its pages back, unless it heads the list (the
- * one empty slab a class keeps: see the top of this file).
+ * After an object of `slab` was freed, leaving `free` free objects: a slab that was full goes
+ * back on its class's list; one that is now empty gives its pages back, unless it heads the list
+ * (the one empty slab a class keeps: see the top of this file).
  */
-function countFreed(h: HeapCore, cls: number, slab: number): void {
-  const side = h.side;
-  const s = slab << 2;
-  const free = side[s + 1] + 1;
-  side[s + 1] = free;
+function countFreed(h: HeapCore, cls: number, slab: number, free: number): void {
   if (free === 1) relist(h, h.listBase, h.fullBase, cls, slab);
   else if (free === h.objects[cls] && h.i32[h.listBase + cls] !== slab) {
     unlink(h, h.listBase + cls, slab);
@@ -194,12 +194,11 @@ function initSlab(h: HeapCore, cls: number, slab: number, address: number): void
   const side = h.side;
   const s = slab << 2;
   const n = h.objects[cls];
-  side[s + 1] = n;
   side[s + 2] = -1;
   side[s + 3] = -1;
   const t = (address + h.trailer[cls]) >>> 2;
   const words = h.bitmapWords[cls];
-  h.i32[t] = 0;
+  h.i32[t] = n << 16; // hint 0, every object free
   h.i32.fill(-1, t + 1, t + 1 + words);
   if ((n & 31) !== 0) h.i32[t + words] = (1 << (n & 31)) - 1;
   const slack = (t << 1) + 2 + 2 * words;
@@ -219,7 +218,7 @@ export function trimEmpty(h: HeapCore): number {
   let released = 0;
   for (let cls = 0; cls < h.classes.count; cls++) {
     const head = h.i32[h.listBase + cls];
-    if (head >= 0 && h.side[(head << 2) + 1] === h.objects[cls]) {
+    if (head >= 0 && freeCount(h, cls, head) === h.objects[cls]) {
       unlink(h, h.listBase + cls, head);
       dropSlab(h, cls, head);
       released++;

@@ -5,7 +5,7 @@
  * classes got frees from other threads (remote.ts); and the record of the page-level operation
  * it is in the middle of, which is what `recover` needs after the thread dies (recover.ts).
  *
- * Slot s is `slotWords` Int32 words at `layout.threadsOffset + 4 * slotWords * s`:
+ * Slot s is `slotWords` Int32 words at `layout.threadsOffset + PAGE_LOCK_BYTES + 4 * slotWords * s`:
  *
  *   [S_CLAIM]       0: nobody's (never used, closed, or recovered); t + 1: claimed by thread t,
  *                   for its own slot (t = s) or while t adopts or recovers it
