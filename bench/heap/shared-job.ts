@@ -1,6 +1,11 @@
 /** What the shared-heap driver (shared.ts) and its workers (shared-worker.ts) exchange. */
 
-export type SharedMode = "threaded" | "cross" | "locked" | "plain";
+/**
+ * threaded, cross, locked: heaps on shared memory; plain: one heap over an ArrayBuffer; driver:
+ * the same W3 loop with an allocator that does nothing (malloc bumps a counter, free returns), to
+ * show how far the machine and the driver themselves scale.
+ */
+export type SharedMode = "threaded" | "cross" | "locked" | "plain" | "driver";
 
 /** What the driver passes each worker. */
 export interface SharedJob {

@@ -29,7 +29,24 @@ function plainHeap(): Heap {
   if (job.pretouch) touch(buffer);
   return new Heap(buffer);
 }
-const heap = job.mode === "plain" ? plainHeap() : Heap.open(job.memory as SharedArrayBuffer);
+/** Mode driver: an allocator that does nothing, with the calls the worker makes on a heap. */
+function nullHeap(): Heap {
+  let next = 0;
+  const stand = {
+    threads: 0,
+    threadId: 0,
+    malloc: (size: number) => (next = (next + size + 16) & 0x3fffffff),
+    free: (_ptr: number) => {},
+    close: () => {},
+  };
+  return stand as unknown as Heap;
+}
+const heap =
+  job.mode === "plain"
+    ? plainHeap()
+    : job.mode === "driver"
+      ? nullHeap()
+      : Heap.open(job.memory as SharedArrayBuffer);
 
 let pageLocks: number | null = null;
 let counting = false;

@@ -74,12 +74,13 @@ const MODE_NAMES: Record<SharedMode, string> = {
   cross: "threaded, ~50% cross",
   locked: "locked (threads: 0)",
   plain: "plain ArrayBuffer",
+  driver: "driver, no-op allocator",
 };
 
 const seedOf = (worker: number) => (worker === 0 ? SEED : (SEED ^ Math.imul(worker, 0x2545f491)) >>> 0);
 
 async function measure(c: Config, o: SharedOptions): Promise<SharedRun> {
-  const shared = c.mode !== "plain";
+  const shared = c.mode !== "plain" && c.mode !== "driver";
   const memory = shared ? new SharedArrayBuffer(o.poolBytes) : null;
   if (memory) {
     if (o.pretouch) touch(memory);
@@ -195,6 +196,7 @@ export async function runShared(
     configs.push({ mode: "threaded", workers: n });
     if (n >= 2) configs.push({ mode: "cross", workers: n });
     configs.push({ mode: "locked", workers: n });
+    configs.push({ mode: "driver", workers: n });
   }
   if (o.workers.includes(1)) configs.push({ mode: "plain", workers: 1 });
   const key = (c: Config) => `${c.mode}x${c.workers}`;
@@ -296,6 +298,17 @@ export async function runShared(
       `threaded vs locked at ${n} workers${over}`,
       `${l.toFixed(2)}x`,
       n === 2 ? `target >= 2.5x: ${target(l, 2.5, true)}` : "",
+    ]);
+    const d = ops("driver", n)! / ops("driver", 1)!;
+    lines.push([
+      `driver alone (no-op allocator) ${n} workers vs 1${over}`,
+      `${d.toFixed(2)}x`,
+      "the machine's own ceiling",
+    ]);
+    lines.push([
+      `threaded scaling / driver scaling at ${n} workers${over}`,
+      `${((s ?? 0) / d).toFixed(2)}x`,
+      "",
     ]);
     lines.push([`cross vs locked at ${n} workers${over}`, ratio(ops("cross", n), ops("locked", n)), ""]);
     lines.push([`cross vs own frees at ${n} workers${over}`, ratio(ops("cross", n), ops("threaded", n)), ""]);
