@@ -34,7 +34,7 @@ const PEERS = ["ours", "ours-shared", "c", "thi.ng", "alloc"];
 const ALL_PEERS = [...new Set([...PEERS, ...EFFICIENCY_PEERS])];
 const ALL_WORKLOADS = [...WORKLOADS, "efficiency", "shared"];
 /** The shared section's default W3 steps of a measurement, split among its workers (when --ops is not given). */
-const SHARED_OPS = 2_000_000;
+const SHARED_OPS = 8_000_000;
 const { values: opt } = parseArgs({
   options: {
     ops: { type: "string" },
@@ -47,7 +47,7 @@ const { values: opt } = parseArgs({
     "thing-rounds": { type: "string", default: "40" },
     seed: { type: "string", default: String(DEFAULT_SEED) },
     workers: { type: "string", default: "1,2,4" },
-    "pool-mib": { type: "string", default: "256" },
+    "pool-mib": { type: "string", default: "64" },
     threads: { type: "string", default: "64" },
     ring: { type: "string", default: "16384" },
     "no-page-locks": { type: "boolean", default: false },
