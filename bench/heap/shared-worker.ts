@@ -51,12 +51,14 @@ const heap =
 let pageLocks: number | null = null;
 let counting = false;
 if (job.countPageLocks && heap.threads > 0) {
-  // Not part of the API: HeapCore.pageLock, re-entrant through a private depth counter.
-  const core = heap.core as unknown as { pageLock?: () => void; lockDepth?: number };
-  const original = core.pageLock;
-  if (typeof original === "function" && typeof core.lockDepth === "number") {
+  // Not part of the API: HeapCore.pageLock, re-entrant through a private depth counter. The
+  // prototype's method is wrapped (this worker has one handle), not the handle's own property,
+  // which would change the handle's shape under the hot paths.
+  const proto = Object.getPrototypeOf(heap.core) as { pageLock?: () => void };
+  const original = proto.pageLock;
+  if (typeof original === "function") {
     pageLocks = 0;
-    core.pageLock = function (this: typeof core) {
+    proto.pageLock = function (this: { lockDepth?: number }) {
       if (counting && this.lockDepth === 0) (pageLocks as number)++;
       original.call(this);
     };
