@@ -37,7 +37,12 @@ export type AllocErrorCode =
   /** Every thread slot of a threaded heap is claimed (`Heap.open`): close a handle or recover a dead thread. */
   | "TOO_MANY_THREADS"
   /** A call on a handle after its `close()`. */
-  | "CLOSED";
+  | "CLOSED"
+  /**
+   * A simulator trace (src/sim/trace.ts) that cannot be replayed: a malformed line, an ID allocated
+   * while live, or a free of an ID that is not live. The message starts with "line N: ".
+   */
+  | "BAD_TRACE";
 
 /** An error with a machine-readable {@link AllocErrorCode}; the message names the offending value. */
 export class AllocError extends Error {

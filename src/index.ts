@@ -11,6 +11,7 @@ export type {
   Block,
   BlockInfo,
   BuddyOptions,
+  InStorageOptions,
   PageAllocation,
   Region,
 } from "./page/types.js";

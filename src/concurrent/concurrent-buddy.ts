@@ -1,7 +1,7 @@
 /**
  * ConcurrentBuddy: a lock-free buddy allocator (NBBS) whose whole state lives in one
  * SharedArrayBuffer, so every worker of a program can allocate and free from the same memory at
- * once. Each thread opens its own handle (`create` in one thread, `attach` in the others); a
+ * once. Each thread opens its own handle (`create` in one thread, `open` in the others); a
  * handle keeps only derived constants and its private placement state (search cursors, hints).
  *
  * Placement (placement.ts). allocOrder(k) takes, like the page allocator, a free block of the
@@ -35,7 +35,7 @@
  * Bad input follows the page allocator's rule (src/errors.ts): an argument that is not a safe
  * non-negative integer, or out of range, or options that are not an object, is INVALID_ARGUMENT,
  * found before the value is converted in any way (`typeof` before the integer tests), and before
- * NOT_ALLOCATED; nothing in the buffer changes (attach takes an automatic thread id only once its
+ * NOT_ALLOCATED; nothing in the buffer changes (open takes an automatic thread id only once its
  * options and, with `verify`, the whole tree have passed).
  */
 import { AllocError, showAddress, showCount } from "../errors.js";
@@ -75,7 +75,7 @@ const GOLDEN = 0.6180339887498949;
 
 /** A handle on a lock-free buddy allocator shared through a SharedArrayBuffer. */
 export class ConcurrentBuddy implements TreeView {
-  /** The shared state; pass it to `attach` in another thread. */
+  /** The shared state; pass it to `open` in another thread. */
   readonly buffer: SharedArrayBuffer;
   /** Bytes per page. */
   readonly pageSize: number;
@@ -201,11 +201,25 @@ export class ConcurrentBuddy implements TreeView {
    *   a bad threadId or a verify that is not a boolean; CORRUPT for a buffer that does not hold a
    *   ConcurrentBuddy, or with `verify`, a damaged tree or order index.
    */
+  static open(buffer: SharedArrayBuffer, options?: ConcurrentAttachOptions): ConcurrentBuddy {
+    return ConcurrentBuddy.openAs("open", buffer, options);
+  }
+
+  /** @deprecated use {@link ConcurrentBuddy.open} (the same, under the name `Heap.open` uses). */
   static attach(buffer: SharedArrayBuffer, options?: ConcurrentAttachOptions): ConcurrentBuddy {
-    const { threadId, verify = false } = optionsObject(options, "attach: options") ?? {};
+    return ConcurrentBuddy.openAs("attach", buffer, options);
+  }
+
+  /** `open` under the name it was called by, which its error messages give. */
+  private static openAs(
+    name: string,
+    buffer: SharedArrayBuffer,
+    options: ConcurrentAttachOptions | undefined,
+  ): ConcurrentBuddy {
+    const { threadId, verify = false } = optionsObject(options, `${name}: options`) ?? {};
     validateThreadId(threadId);
     if (typeof verify !== "boolean") {
-      throw new AllocError("INVALID_ARGUMENT", `attach: verify must be a boolean, got ${showCount(verify)}`);
+      throw new AllocError("INVALID_ARGUMENT", `${name}: verify must be a boolean, got ${showCount(verify)}`);
     }
     const g = readHeader(buffer);
     if (verify) checkTree(viewOf(buffer, g));
@@ -217,8 +231,13 @@ export class ConcurrentBuddy implements TreeView {
    * @returns its address in bytes, or null when no block of that order is free.
    * @throws AllocError INVALID_ARGUMENT unless count is an integer in 1..2^maxOrder.
    */
-  alloc(count: number): number | null {
+  allocPages(count: number): number | null {
     return this.allocOrder(orderOfCount(count, this.maxOrder));
+  }
+
+  /** @deprecated use allocPages */
+  alloc(count: number): number | null {
+    return this.allocPages(count);
   }
 
   /**
@@ -299,7 +318,7 @@ export class ConcurrentBuddy implements TreeView {
   /**
    * `recover` for every other handle that holds a record: for a buffer whose other threads have
    * all stopped, such as bytes saved while operations were in flight and opened again with
-   * `attach` (each record then belongs to a thread of the old run).
+   * `open` (each record then belongs to a thread of the old run).
    * @returns how many of them had an operation in flight.
    * @throws AllocError CORRUPT for a damaged record (the records before it are recovered).
    */

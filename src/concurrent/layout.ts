@@ -37,7 +37,7 @@ import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** Header word 0 of every ConcurrentBuddy buffer: "NBBS". */
 export const MAGIC = 0x4e424253;
-/** Layout version in header word 1; `attach` refuses any other (2: thread records added). */
+/** Layout version in header word 1; `open` refuses any other (2: thread records added). */
 export const VERSION = 2;
 
 /** Header word indices (Int32), see the table above. */

@@ -13,7 +13,7 @@ export interface ConcurrentHandleOptions {
   threadId?: number;
 }
 
-/** Options of `ConcurrentBuddy.attach`. */
+/** Options of `ConcurrentBuddy.open`. */
 export interface ConcurrentAttachOptions extends ConcurrentHandleOptions {
   /**
    * Run the full `check()` before returning the handle, and throw AllocError CORRUPT if the tree

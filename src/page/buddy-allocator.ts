@@ -40,7 +40,7 @@ import { ALLOCATED, FREE, ORDER_MASK, PageMap, type PageStorage, RUN } from "./p
 import { placeRegion } from "./regions.js";
 import { resizeRun } from "./runs.js";
 import { longestRun, SectionDirectory } from "./section-directory.js";
-import { mapInStorage, storagePagesFor } from "./storage.js";
+import { freshOf, mapInStorage, storagePagesFor } from "./storage.js";
 import type {
   AllocAtOptions,
   AllocatorStats,
@@ -48,6 +48,7 @@ import type {
   Block,
   BlockInfo,
   BuddyOptions,
+  InStorageOptions,
   PageAllocation,
   Region,
 } from "./types.js";
@@ -158,8 +159,9 @@ export class BuddyAllocator implements Inspectable {
   /**
    * An allocator over one region whose metadata lives in `storage`: views the caller carved from
    * memory it owns (a heap's buffer, possibly shared by workers, possibly saved and re-opened).
-   * With `fresh`, the metadata is initialised with the whole region free; otherwise it is taken
-   * as it is. The storage must hold `storagePages(options, start, maxLength)` pages so that
+   * With `{ fresh: true }`, the metadata is initialised with the whole region free; with
+   * `{ fresh: false }` it is taken as it is (a re-open). A bare boolean in place of the object
+   * still works (deprecated). The storage must hold `storagePages(options, start, maxLength)` pages so that
    * `extendRegion` can grow the region in place.
    * @throws AllocError INVALID_ARGUMENT for bad options or numbers, no whole page, storage that is
    * not a PageStorage or is too small, a `fresh` that is not a boolean, or a region beyond the
@@ -170,10 +172,26 @@ export class BuddyAllocator implements Inspectable {
     start: number,
     length: number,
     storage: PageStorage,
+    open: InStorageOptions,
+  ): BuddyAllocator;
+  /** @deprecated pass `{ fresh }`: the same, with the flag named at the call site. */
+  static inStorage(
+    options: BuddyOptions,
+    start: number,
+    length: number,
+    storage: PageStorage,
     fresh: boolean,
+  ): BuddyAllocator;
+  static inStorage(
+    options: BuddyOptions,
+    start: number,
+    length: number,
+    storage: PageStorage,
+    open: InStorageOptions | boolean,
   ): BuddyAllocator {
     const a = new BuddyAllocator(options);
     const [first, end] = wholePages(a.pageSize, start, length);
+    const fresh = freshOf(open) as boolean; // mapInStorage refuses anything but a boolean
     a.adopt(mapInStorage(a, first, end, storage, fresh));
     if (fresh) a.map.clear();
     a.regionStart.push(first);

@@ -6,12 +6,25 @@
 import { AllocError, showAddress, showCount } from "../errors.js";
 import { checkMetadataSize } from "./grow.js";
 import { PageMap, type PageStorage } from "./page-map.js";
+import type { InStorageOptions } from "./types.js";
+import { optionsObject } from "./validate.js";
 
 /** The geometry the checks need. */
 export interface StorageGeometry {
   readonly maxOrder: number;
   readonly sectionOrder: number;
   readonly sectionBytes: number;
+}
+
+/**
+ * The `fresh` of `inStorage`'s last argument: `{ fresh }`, or the bare boolean of the older form.
+ * Anything else is returned as it is, for `mapInStorage` to refuse.
+ * @throws AllocError INVALID_ARGUMENT for an array or a function.
+ */
+export function freshOf(how: InStorageOptions | boolean | undefined): unknown {
+  if (typeof how !== "object" && typeof how !== "function") return how;
+  if (how === null) return how;
+  return optionsObject(how as InStorageOptions, "inStorage: options")?.fresh;
 }
 
 /**

@@ -14,6 +14,12 @@ export interface BuddyOptions {
   sectionOrder?: number;
 }
 
+/** How `BuddyAllocator.inStorage` takes the storage's content. */
+export interface InStorageOptions {
+  /** true: initialise the metadata with the whole region free; false: take it as it is (a re-open). */
+  fresh: boolean;
+}
+
 /** Options of `allocPages`. */
 export interface AllocOptions {
   /** Start address alignment in bytes: a power of two (default: the block's own size). */

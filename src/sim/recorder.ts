@@ -3,8 +3,8 @@
  * a trace line (trace.ts), ready for `buddy-alloc simulate --trace FILE`.
  *
  * Allocations are recorded as requests in bytes: `allocPages(count)` and `allocAt(_, count)` as
- * `count * pageSize`, `allocOrder(order)` as `pageSize * 2^order`, ConcurrentBuddy's
- * `alloc(count)` as `count * pageSize`, a heap's `malloc(size)` and `alloc(size)` as `size`,
+ * `count * pageSize` (on BuddyAllocator and ConcurrentBuddy alike; ConcurrentBuddy's deprecated
+ * `alloc(count)` too), `allocOrder(order)` as `pageSize * 2^order`, a heap's `malloc(size)` and `alloc(size)` as `size`,
  * `calloc(n, size)` as `n * size`, `allocArray(type, length)` as `length * BYTES_PER_ELEMENT`
  * (freed by its view), `realloc(p, size)` as a free of `p` and an allocation (the block may
  * have moved), and `scoped(size)` and `scopedArray(type, length)` as `malloc` and `allocArray`,
@@ -75,7 +75,10 @@ export function recordTrace<T extends object>(allocator: T, options: RecordOptio
     wrappers.allocAt = (f) => (address: number, count: number) =>
       record(f, [address, count], (r) => allocated(r, count * pageSize, 0));
   } else if (allocator instanceof ConcurrentBuddy) {
-    wrappers.alloc = (f) => (count: number) => record(f, [count], (r) => allocated(r, count * pageSize, 0));
+    const byCount = (f: Method) => (count: number) =>
+      record(f, [count], (r) => allocated(r, count * pageSize, 0));
+    wrappers.allocPages = byCount;
+    wrappers.alloc = byCount; // the deprecated name of allocPages; it calls the unwrapped allocPages
     wrappers.allocOrder = (f) => (order: number) =>
       record(f, [order], (r) => allocated(r, pageSize * 2 ** order, 0));
   } else if (typeof (allocator as { malloc?: unknown }).malloc === "function") {

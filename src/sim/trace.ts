@@ -10,25 +10,31 @@
  * be used again after that block is freed. TAG is an integer 0..65535 (default 0). Blank lines and
  * lines starting with `#` are ignored. The parser checks every line before anything is replayed:
  * a malformed line, an ID allocated while still live, or a free of an ID that is not live throws
- * a {@link TraceError} naming the line.
+ * an {@link AllocError} with code `BAD_TRACE` naming the line.
  */
+import { AllocError } from "../errors.js";
+import { MAX_TAG } from "../page/validate.js";
 import { OP_ALLOC, type OpList, OpListBuilder } from "./ops.js";
 
-/** A trace line that cannot be replayed; `line` is 1-based. */
-export class TraceError extends Error {
+/**
+ * A trace line that cannot be replayed: an {@link AllocError} with code `BAD_TRACE`, whose message
+ * starts with "line N: ", and `line` (1-based).
+ * @deprecated catch `AllocError` and test `code === "BAD_TRACE"`; this subclass stays so that
+ * `instanceof TraceError` and `line` keep working.
+ */
+export class TraceError extends AllocError {
   /** The 1-based line number of the offending line. */
   readonly line: number;
 
   constructor(line: number, message: string) {
-    super(`line ${line}: ${message}`);
-    this.name = "TraceError";
+    super("BAD_TRACE", `line ${line}: ${message}`);
+    this.name = "AllocError";
     this.line = line;
   }
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const UINT = /^[0-9]{1,16}$/;
-const MAX_TAG = 0xffff;
 
 /** Parses a trace incrementally, one line at a time, into an {@link OpList}. */
 export class TraceParser {
@@ -47,7 +53,7 @@ export class TraceParser {
 
   /**
    * Reads the next line (without its line break; a trailing `\r` is ignored).
-   * @throws TraceError for a malformed line, an ID allocated while live or a free of an ID not live.
+   * @throws AllocError BAD_TRACE for a malformed line, an ID allocated while live or a free of an ID not live.
    */
   line(text: string): void {
     const n = ++this.lineNo;
@@ -105,7 +111,7 @@ export class TraceParser {
 
 /**
  * Parses a whole trace held in a string.
- * @throws TraceError naming the first bad line; nothing is returned then.
+ * @throws AllocError BAD_TRACE naming the first bad line; nothing is returned then.
  */
 export function parseTrace(text: string): OpList {
   const parser = new TraceParser();

@@ -180,6 +180,7 @@ describe("bad options: INVALID_ARGUMENT, short, unconverted, nothing changed", (
       expectInvalid(a, () => a.allocPages(1, { exact: v }));
       expectInvalid(a, () => a.allocAt(128 * PAGE, 1, { exact: v }));
       expectInvalid(a, () => BuddyAllocator.inStorage({}, 0, PAGE, storage, v));
+      expectInvalid(a, () => BuddyAllocator.inStorage({}, 0, PAGE, storage, { fresh: v }));
     }
   });
 

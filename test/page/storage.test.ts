@@ -14,7 +14,7 @@ function sharedStorage(start: number, maxLength: number) {
 describe("BuddyAllocator over caller storage", () => {
   it("initialises a fresh region and keeps every list in the storage", () => {
     const s = sharedStorage(MiB, 16 * MiB);
-    const a = BuddyAllocator.inStorage(options, MiB, 3 * MiB, s.views(), true);
+    const a = BuddyAllocator.inStorage(options, MiB, 3 * MiB, s.views(), { fresh: true });
     expect([...a.freeBlocks()]).toEqual([
       { address: MiB, order: 8 },
       { address: 2 * MiB, order: 9 },
@@ -25,10 +25,10 @@ describe("BuddyAllocator over caller storage", () => {
 
   it("re-opens the same storage with every allocation intact", () => {
     const s = sharedStorage(MiB, 16 * MiB);
-    const a = BuddyAllocator.inStorage(options, MiB, 4 * MiB, s.views(), true);
+    const a = BuddyAllocator.inStorage(options, MiB, 4 * MiB, s.views(), { fresh: true });
     const x = a.allocPages(3, { tag: 9 })!;
     const y = a.allocOrder(5)!;
-    const b = BuddyAllocator.inStorage(options, MiB, 4 * MiB, s.views(), false);
+    const b = BuddyAllocator.inStorage(options, MiB, 4 * MiB, s.views(), { fresh: false });
     b.check();
     expect([...b.allocatedBlocks()]).toEqual([...a.allocatedBlocks()]);
     expect(b.tagOf(x)).toBe(9);
@@ -40,7 +40,7 @@ describe("BuddyAllocator over caller storage", () => {
 
   it("extends the region in place and merges the new pages with their buddies", () => {
     const s = sharedStorage(0, 8 * MiB);
-    const a = BuddyAllocator.inStorage(options, 0, MiB, s.views(), true);
+    const a = BuddyAllocator.inStorage(options, 0, MiB, s.views(), { fresh: true });
     a.extendRegion(2 * MiB);
     expect([...a.freeBlocks()]).toEqual([{ address: 0, order: 9 }]);
     a.extendRegion(8 * MiB);
@@ -51,10 +51,10 @@ describe("BuddyAllocator over caller storage", () => {
 
   it("refuses storage that is too small, and growth beyond it, changing nothing", () => {
     const s = sharedStorage(0, MiB);
-    expect(() => BuddyAllocator.inStorage(options, 0, 4 * MiB, s.views(), true)).toThrowError(
+    expect(() => BuddyAllocator.inStorage(options, 0, 4 * MiB, s.views(), { fresh: true })).toThrowError(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
-    const a = BuddyAllocator.inStorage(options, 0, MiB, s.views(), true);
+    const a = BuddyAllocator.inStorage(options, 0, MiB, s.views(), { fresh: true });
     const before = [...a.freeBlocks()];
     expect(() => a.extendRegion(4 * MiB)).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => a.extendRegion(MiB / 2)).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { AllocError } from "../../src/errors.js";
 import { OP_ALLOC, OP_FREE, OpListBuilder } from "../../src/sim/ops.js";
 import { formatTrace, parseTrace, TRACE_HEADER, TraceError } from "../../src/sim/trace.js";
 
@@ -10,7 +11,10 @@ function lineOf(text: string): number {
   try {
     parseTrace(text);
   } catch (error) {
-    expect(error).toBeInstanceOf(TraceError);
+    expect(error).toBeInstanceOf(AllocError);
+    expect((error as AllocError).code).toBe("BAD_TRACE");
+    expect((error as Error).message).toMatch(/^line \d+: /);
+    expect(error).toBeInstanceOf(TraceError); // the deprecated subclass, for `line`
     return (error as TraceError).line;
   }
   throw new Error("parsed without error");
