@@ -9,6 +9,7 @@
  * pure JavaScript cannot avoid is a Proxy, whose traps run when its prototype or an array's length
  * is read; whatever they throw is caught. A value takes at most {@link MAX_SHOWN} characters.
  */
+import { isSafeNonNegative } from "./numbers.js";
 
 /**
  * What went wrong, as a stable string a caller can switch on.
@@ -78,7 +79,7 @@ export function showCount(value: unknown): string {
  * decimal, any other value described without running its code.
  */
 export function showAddress(value: unknown): string {
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= HEX_FROM) {
+  if (isSafeNonNegative(value) && value >= HEX_FROM) {
     return `0x${value.toString(16)}`;
   }
   return showCount(value);

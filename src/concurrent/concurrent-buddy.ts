@@ -39,7 +39,8 @@
  * options and, with `verify`, the whole tree have passed).
  */
 import { AllocError, showAddress, showCount } from "../errors.js";
-import { isPowerOfTwo, isSafeNonNegative, log2Exact } from "../page/order.js";
+import { isPowerOfTwo, isSafeNonNegative } from "../numbers.js";
+import { log2Exact } from "../page/order.js";
 import type { AllocatorStats, Block } from "../page/types.js";
 import { optionsObject, orderOfCount } from "../page/validate.js";
 import { blocksOf, checkTree, locate, statsOf, type TreeView, viewOf } from "./inspect.js";

@@ -4,8 +4,9 @@
  * out of `BuddyAllocator` so that its plain `allocPages` stays small enough for V8 to inline.
  */
 import { AllocError, showAddress } from "../errors.js";
+import { isSafeNonNegative } from "../numbers.js";
 import { type ConstrainedTarget, takeAligned, takeAt, takeBelow } from "./constrained.js";
-import { isSafeNonNegative, log2Exact, pow2 } from "./order.js";
+import { log2Exact, pow2 } from "./order.js";
 import { takeRun, takeRunAt } from "./runs.js";
 import type { AllocAtOptions, AllocOptions } from "./types.js";
 import { optionsObject, validateExact, validatePlacement, validateTag } from "./validate.js";

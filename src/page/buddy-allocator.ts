@@ -24,6 +24,7 @@
  * expression as the integer test the fast path already made.
  */
 import { AllocError, showAddress } from "../errors.js";
+import { isSafeNonNegative } from "../numbers.js";
 import { allocAtWithOptions, allocWithOptions } from "./alloc-options.js";
 import { appendSections, missingSections, withSections } from "./grow.js";
 import {
@@ -35,7 +36,7 @@ import {
   rejectAddress,
   statsOf,
 } from "./inspect.js";
-import { alignedBlocks, isSafeNonNegative, log2Exact, orderForPages } from "./order.js";
+import { alignedBlocks, log2Exact, orderForPages } from "./order.js";
 import { ALLOCATED, FREE, ORDER_MASK, PageMap, type PageStorage, RUN } from "./page-map.js";
 import { placeRegion } from "./regions.js";
 import { resizeRun } from "./runs.js";

@@ -3,7 +3,8 @@
  * None of this is on the alloc/free path; clarity wins over speed here.
  */
 import { AllocError, showAddress } from "../errors.js";
-import { isSafeNonNegative, orderForPages } from "./order.js";
+import { isSafeNonNegative } from "../numbers.js";
+import { orderForPages } from "./order.js";
 import { ALLOCATED, FREE, NIL, ORDER_MASK, type PageMap, RUN } from "./page-map.js";
 import type { SectionDirectory } from "./section-directory.js";
 import { statsFromFreeBlocks } from "./stats.js";

@@ -1,19 +1,20 @@
 /**
  * Order arithmetic. A block of order k spans 2^k pages. These helpers work on small
  * integers (orders, bit positions, 32-bit words); addresses stay plain numbers elsewhere.
+ * `orderForPages` is the one ceil(log2) of the library (the simulator and the heap use it too);
+ * the number predicates are in src/numbers.ts.
  */
-
-/** True when `n` is a positive integer power of two (any size up to 2^53). */
-export function isPowerOfTwo(n: number): boolean {
-  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-}
 
 /** log2 of a power of two `n` (exact for every power of two up to 2^53). */
 export function log2Exact(n: number): number {
   return Math.round(Math.log2(n));
 }
 
-/** The smallest order whose block holds `pages` pages: ceil(log2(pages)), for pages >= 1. */
+/**
+ * The smallest order whose block holds `pages` pages: ceil(log2(pages)), for pages >= 1.
+ * (`orderOfCount` in validate.ts writes the int32 case out again on purpose: it is on the
+ * allocPages path, where a call would cost V8's inlining budget.)
+ */
 export function orderForPages(pages: number): number {
   if ((pages | 0) === pages && pages > 0) return 32 - Math.clz32(pages - 1); // no libm call
   const k = log2Exact(pages);
@@ -34,11 +35,6 @@ export function pow2(k: number): number {
 /** Index of the lowest set bit of a non-zero 32-bit word (count trailing zeros). */
 export function ctz32(word: number): number {
   return 31 - Math.clz32(word & -word);
-}
-
-/** True when `n` is a safe integer >= 0. */
-export function isSafeNonNegative(n: unknown): n is number {
-  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 }
 
 /**

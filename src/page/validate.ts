@@ -11,7 +11,8 @@
  * decimal (`showCount`), addresses in hex (`showAddress`).
  */
 import { AllocError, showAddress, showCount } from "../errors.js";
-import { isPowerOfTwo, isSafeNonNegative, orderForPages } from "./order.js";
+import { isPowerOfTwo, isSafeNonNegative } from "../numbers.js";
+import { orderForPages } from "./order.js";
 import { MAX_SECTION_ORDER } from "./page-map.js";
 import type { BuddyOptions } from "./types.js";
 

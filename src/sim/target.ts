@@ -2,6 +2,7 @@
  * The one small interface the simulator drives: allocate bytes, free an address, report usage and
  * draw a map. Adapters (page-target.ts, concurrent-target.ts, heap-target.ts) wrap each allocator.
  */
+import { orderForPages } from "../page/order.js";
 import type { MapBlock, MapModel } from "../viz/types.js";
 
 /**
@@ -74,11 +75,7 @@ export function usageOf(stats: {
 /** The order of the smallest block of `pageSize * 2^order` bytes that holds `size` bytes. */
 export function orderFor(size: number, pageSize: number): number {
   const pages = Math.ceil(size / pageSize);
-  if (pages <= 1) return 0;
-  if (pages <= 2 ** 31) return 32 - Math.clz32(pages - 1);
-  let order = 31;
-  while (2 ** order < pages) order++;
-  return order;
+  return pages <= 1 ? 0 : orderForPages(pages);
 }
 
 /**

@@ -13,6 +13,7 @@
  * an {@link AllocError} with code `BAD_TRACE` naming the line.
  */
 import { AllocError } from "../errors.js";
+import { isSafeNonNegative } from "../numbers.js";
 import { MAX_TAG } from "../page/validate.js";
 import { OP_ALLOC, type OpList, OpListBuilder } from "./ops.js";
 
@@ -67,7 +68,7 @@ export class TraceParser {
       }
       const id = this.id(n, fields[1]);
       const size = UINT.test(fields[2]) ? Number(fields[2]) : Number.NaN;
-      if (!(size >= 1 && Number.isSafeInteger(size))) {
+      if (!(isSafeNonNegative(size) && size >= 1)) {
         throw new TraceError(n, `SIZE must be a whole number of bytes >= 1, got ${quote(fields[2])}`);
       }
       const tag =
