@@ -14,10 +14,9 @@ import { AllocError, showAddress, showCount } from "../errors.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pow2 } from "../page/order.js";
 import { pageStorageIn } from "../page/page-map.js";
-import { adoptAbandoned } from "./gather.js";
 import { GUARD_BYTES, poison } from "./guard.js";
 import {
-  B_END,
+  F64_END,
   FLAG_GUARD,
   HEADER_BYTES,
   LARGE_KIND,
@@ -25,8 +24,13 @@ import {
   MAX_ADDRESS,
   PAGE_LOCK_BYTES,
   readFlags,
+  SIDE_OWNER,
+  SIDE_SHIFT,
+  SIDE_SIZE,
+  SIDE_WORDS,
   TAG_LARGE,
   TAG_SLAB,
+  W_CLASS_HEADS,
   W_GENERATION,
   W_LOCK,
   W_RECORD,
@@ -34,9 +38,7 @@ import {
 } from "./layout.js";
 import { lock, unlock } from "./lock.js";
 import { bufferOf, growMemory, type HeapMemory } from "./memory.js";
-import { collectAll } from "./remote.js";
-import { type SizeClasses, sizeClasses } from "./size-classes.js";
-import { trimEmpty } from "./slabs.js";
+import { type SizeClasses, sizeClasses, slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
 import { clearIndex, FREE_KIND, fitStretch, placeIn, releaseStretch, takeStretch } from "./stretches.js";
 import {
   clearSlots,
@@ -69,6 +71,12 @@ export class HeapCore {
   readonly pageSize: number;
   readonly pageShift: number;
   readonly firstPage: number;
+  /**
+   * The policy `takePages` calls when no free stretch holds a request (room.ts): gives back
+   * pages held for reuse; @returns true when that may have freed pages. Passed in by the
+   * composer (heap.ts), so that the core does not depend on the slab modules.
+   */
+  private readonly makeRoom: (h: HeapCore) => boolean;
   readonly classes: SizeClasses;
   /** Int32 index of the first class-list head in `i32`. */
   readonly listBase: number;
@@ -106,9 +114,6 @@ export class HeapCore {
   readonly slabAlign: Int32Array;
   readonly bySize: Uint8Array;
   readonly maxSmall: number;
-  /** Set by `locate`: the slab (relative page) or large block page, and the object index. */
-  locPage = 0;
-  locIndex = 0;
   /** True for a heap with thread slots (threads.ts): slabs have owners, pages a lock. */
   readonly threaded: boolean;
   /** This handle's thread (slot) + 1 in a threaded heap; 0 in a one-thread heap. */
@@ -131,13 +136,14 @@ export class HeapCore {
   /** How many nested pageLock calls hold the page lock now (threaded heaps). */
   private lockDepth = 0;
 
-  constructor(memory: HeapMemory, layout: Layout, fresh: boolean) {
+  constructor(memory: HeapMemory, layout: Layout, fresh: boolean, makeRoom: (h: HeapCore) => boolean) {
     this.memory = memory;
+    this.makeRoom = makeRoom;
     this.layout = layout;
     this.pageSize = layout.pageSize;
     this.pageShift = Math.log2(layout.pageSize);
     this.firstPage = layout.firstPage;
-    this.listBase = (layout.start + HEADER_BYTES) >>> 2;
+    this.listBase = (layout.start >>> 2) + W_CLASS_HEADS;
     this.fitBase = layout.fitOffset >>> 2;
     this.firstPageNumber = layout.firstPage / layout.pageSize;
     this.genIndex = (layout.start >>> 2) + W_GENERATION;
@@ -189,13 +195,13 @@ export class HeapCore {
     this.u8 = new Uint8Array(buffer, 0, bytes);
     this.u16 = new Uint16Array(buffer, 0, Math.floor(bytes / 2));
     this.i32 = new Int32Array(buffer, 0, Math.floor(bytes / 4));
-    this.side = new Int32Array(buffer, l.sideOffset, 4 * l.storagePages);
+    this.side = new Int32Array(buffer, l.sideOffset, SIDE_WORDS * l.storagePages);
     this.ownerOf = this.threaded
       ? new Uint8Array(buffer, l.ownerOffset, l.storagePages)
       : (this.ownerOf ?? new Uint8Array(l.storagePages));
     if (!pages) return;
     this.generation = this.i32[this.genIndex];
-    this.setEnd(new Float64Array(buffer, l.start, 8)[B_END / 8]);
+    this.setEnd(new Float64Array(buffer, l.start, HEADER_BYTES / 8)[F64_END]);
     this.pages = this.pageAllocator(this.end, false);
   }
 
@@ -324,8 +330,8 @@ export class HeapCore {
     try {
       const at = this.takePages(count, alignPages, LARGE_RUN);
       if (at < 0) return null;
-      this.side[at << 2] = (at << 8) | LARGE_KIND;
-      this.side[(at << 2) + 1] = size;
+      this.side[(at << SIDE_SHIFT) + SIDE_OWNER] = (at << 8) | LARGE_KIND;
+      this.side[(at << SIDE_SHIFT) + SIDE_SIZE] = size;
       this.ownerOf[at] = this.holder;
       this.record(OP_NONE);
       return this.firstPage + at * this.pageSize;
@@ -343,7 +349,7 @@ export class HeapCore {
    */
   takePages(count: number, alignPages: number, options: { exact?: boolean; tag: number }): number {
     let stretch = fitStretch(this, count, alignPages);
-    if (stretch < 0 && this.makeRoom()) stretch = fitStretch(this, count, alignPages);
+    if (stretch < 0 && this.makeRoom(this)) stretch = fitStretch(this, count, alignPages);
     if (stretch < 0) return -1;
     const at = placeIn(this, stretch, alignPages);
     this.record(OP_TAKE, at, count);
@@ -356,19 +362,6 @@ export class HeapCore {
       );
     }
     return at;
-  }
-
-  /**
-   * Gives back pages held for reuse when the free stretches hold no request: the empty slab each
-   * class keeps; in a threaded heap first this thread's pending remote frees, and then the slabs
-   * of threads that are gone (closed or recovered), which this thread adopts (gather.ts).
-   * @returns true when that may have freed pages.
-   */
-  private makeRoom(): boolean {
-    if (this.threaded) collectAll(this);
-    let released = trimEmpty(this);
-    if (this.threaded) released += adoptAbandoned(this);
-    return released > 0 || this.threaded;
   }
 
   /**
@@ -390,7 +383,7 @@ export class HeapCore {
    */
   releasePages(address: number, page: number, count: number): void {
     this.record(OP_RELEASE, page, count);
-    this.side.fill(0, page << 2, (page + count) << 2);
+    this.side.fill(0, page << SIDE_SHIFT, (page + count) << SIDE_SHIFT);
     this.ownerOf[page] = 0;
     this.pages.free(address);
     releaseStretch(this, page, count);
@@ -405,7 +398,7 @@ export class HeapCore {
   freeLarge(address: number, page: number): boolean {
     this.pageLock();
     try {
-      if (this.side[page << 2] !== ((page << 8) | LARGE_KIND)) return false;
+      if (this.side[(page << SIDE_SHIFT) + SIDE_OWNER] !== ((page << 8) | LARGE_KIND)) return false;
       this.releasePages(address, page, this.pages.sizeOf(address) >>> this.pageShift);
       return true;
     } finally {
@@ -419,8 +412,9 @@ export class HeapCore {
   }
 
   /**
-   * Classifies `ptr`: its class (>= 0) with locPage = slab, locIndex = object, or LARGE with
-   * locPage = the block's page, or NOT_LIVE. Accepts any value.
+   * Classifies `ptr`: its class (>= 0), LARGE, or NOT_LIVE. Accepts any value. Where it is
+   * (`pageOf`, `slabOf`, `objectIndex`) is recomputed from `ptr` by whoever needs it: nothing
+   * is kept between calls.
    */
   locate(ptr: unknown): number {
     if (typeof ptr !== "number" || ptr >>> 0 !== ptr || ptr < this.firstPage || ptr >= this.end) {
@@ -428,21 +422,17 @@ export class HeapCore {
     }
     const off = ptr - this.firstPage;
     const page = off >>> this.pageShift;
-    const owner = this.side[page << 2];
+    const owner = this.side[(page << SIDE_SHIFT) + SIDE_OWNER];
     const kind = owner & 255;
     if (kind === 0 || kind === FREE_KIND) return NOT_LIVE;
-    if (kind === LARGE_KIND) {
-      if ((off & (this.pageSize - 1)) !== 0) return NOT_LIVE;
-      this.locPage = page;
-      return LARGE;
-    }
+    if (kind === LARGE_KIND) return (off & (this.pageSize - 1)) === 0 ? LARGE : NOT_LIVE;
     const cls = kind - 1;
     const slab = owner >>> 8;
     const rel = off - slab * this.pageSize;
     const index = Math.round(rel * this.recip[cls]);
     if (index * this.size[cls] !== rel || index >= this.objects[cls]) return NOT_LIVE;
     const t = (ptr - rel + this.trailer[cls]) >>> 2;
-    if ((this.i32[t + 1 + (index >>> 5)] & (1 << (index & 31))) !== 0) return NOT_LIVE;
+    if ((this.i32[t + T_BITMAP + (index >>> 5)] & (1 << (index & 31))) !== 0) return NOT_LIVE;
     // In a threaded heap, an object another thread freed is free, though its owner has not seen it yet.
     if (
       this.threaded &&
@@ -450,23 +440,36 @@ export class HeapCore {
     ) {
       return NOT_LIVE;
     }
-    this.locPage = slab;
-    this.locIndex = index;
     return cls;
   }
 
-  /** Requested size of the live allocation `locate` just found (`kind` is what it returned). */
+  /** The page (relative to firstPage) of `ptr`, an address in the pages: a large block's first page. */
+  pageOf(ptr: number): number {
+    return (ptr - this.firstPage) >>> this.pageShift;
+  }
+
+  /** The slab (its first page, relative) holding `ptr`, an object `locate` found live. */
+  slabOf(ptr: number): number {
+    return this.side[(this.pageOf(ptr) << SIDE_SHIFT) + SIDE_OWNER] >>> 8;
+  }
+
+  /** The index in its slab of `ptr`, an object of class `cls` that `locate` found live. */
+  objectIndex(cls: number, ptr: number): number {
+    return Math.round((ptr - this.firstPage - this.slabOf(ptr) * this.pageSize) * this.recip[cls]);
+  }
+
+  /** Requested size of the live allocation at `ptr` (`kind`: what `locate` returned for it). */
   requestedSize(kind: number, ptr: number): number {
-    if (kind === LARGE) return this.side[(this.locPage << 2) + 1] >>> 0;
-    const slabBase = ptr - this.locIndex * this.size[kind];
-    const at = (slabBase + this.trailer[kind] + 4 + 4 * this.bitmapWords[kind]) >>> 1;
-    const slack = this.u16[at + this.locIndex];
+    if (kind === LARGE) return this.side[(this.pageOf(ptr) << SIDE_SHIFT) + SIDE_SIZE] >>> 0;
+    const slab = this.slabOf(ptr);
+    const index = this.objectIndex(kind, ptr);
+    const slack = this.u16[slackIndex(trailerIndex(this, kind, slab), this.bitmapWords[kind]) + index];
     return this.size[kind] - slack;
   }
 
-  /** Usable bytes of the live allocation `locate` just found. */
-  usableSize(kind: number): number {
-    if (kind === LARGE) return this.pages.sizeOf(this.firstPage + this.locPage * this.pageSize);
+  /** Usable bytes of the live allocation at `ptr` (`kind`: what `locate` returned for it). */
+  usableSize(kind: number, ptr: number): number {
+    if (kind === LARGE) return this.pages.sizeOf(ptr);
     return this.size[kind];
   }
 

@@ -17,8 +17,9 @@
  * slabs it gathers (so no other thread touches their lists).
  */
 import type { HeapCore } from "./core.js";
-import { LARGE_KIND } from "./layout.js";
+import { LARGE_KIND, SIDE_NEXT, SIDE_OWNER, SIDE_PREV, SIDE_SHIFT, SIDE_SIZE } from "./layout.js";
 import { applyRemote } from "./remote.js";
+import { slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
 import { dropSlab, freeCount, push } from "./slab-lists.js";
 import { S_CLAIM, S_LISTS, S_SLABS, S_SUMMARY } from "./threads.js";
 
@@ -47,7 +48,7 @@ export function gather(
   const ownerAt = owner > 0 ? h.slotsBase + h.slotWords * (owner - 1) : -1;
   const side = h.side;
   for (let p = 0; p < h.pageCount; p++) {
-    const word = side[p << 2];
+    const word = side[(p << SIDE_SHIFT) + SIDE_OWNER];
     const kind = word & 255;
     if (kind === 0 || kind === LARGE_KIND || word >>> 8 !== p) continue;
     if (from !== null && from[h.ownerOf[p]] !== 1) continue;
@@ -79,11 +80,11 @@ function listBelowEmpty(h: HeapCore, at: number, cls: number, slab: number): voi
     push(h, at, slab);
     return;
   }
-  const next = side[(head << 2) + 2];
-  side[(slab << 2) + 2] = next;
-  side[(slab << 2) + 3] = head;
-  if (next >= 0) side[(next << 2) + 3] = slab;
-  side[(head << 2) + 2] = slab;
+  const next = side[(head << SIDE_SHIFT) + SIDE_NEXT];
+  side[(slab << SIDE_SHIFT) + SIDE_NEXT] = next;
+  side[(slab << SIDE_SHIFT) + SIDE_PREV] = head;
+  if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = slab;
+  side[(head << SIDE_SHIFT) + SIDE_NEXT] = slab;
 }
 
 /**
@@ -93,13 +94,13 @@ function listBelowEmpty(h: HeapCore, at: number, cls: number, slab: number): voi
 export function repairSlab(h: HeapCore, cls: number, slab: number): number {
   if (h.threaded) applyRemote(h, cls, slab);
   const i32 = h.i32;
-  const t = (h.firstPage + slab * h.pageSize + h.trailer[cls]) >>> 2;
+  const t = trailerIndex(h, cls, slab);
   const words = h.bitmapWords[cls];
-  const slackAt = (t << 1) + 2 + 2 * words;
+  const slackAt = slackIndex(t, words);
   const n = h.objects[cls];
   let free = 0;
   for (let i = 0; i < n; i++) {
-    const w = t + 1 + (i >>> 5);
+    const w = t + T_BITMAP + (i >>> 5);
     const bit = 1 << (i & 31);
     if ((i32[w] & bit) === 0 && h.u16[slackAt + i] !== 0xffff) continue; // live
     i32[w] |= bit;
@@ -108,10 +109,10 @@ export function repairSlab(h: HeapCore, cls: number, slab: number): number {
   }
   if ((n & 31) !== 0) i32[t + words] &= (1 << (n & 31)) - 1;
   i32[t] = free << 16; // hint 0
-  const s = slab << 2;
-  h.side[s + 1] = 0;
-  h.side[s + 2] = -1;
-  h.side[s + 3] = -1;
+  const s = slab << SIDE_SHIFT;
+  h.side[s + SIDE_SIZE] = 0;
+  h.side[s + SIDE_NEXT] = -1;
+  h.side[s + SIDE_PREV] = -1;
   return free;
 }
 

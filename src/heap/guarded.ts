@@ -6,7 +6,7 @@
 import { type HeapCore, LARGE } from "./core.js";
 import { armAllocation, checkRedZone, GUARD_BYTES, poison } from "./guard.js";
 import { liveAllocationsOf } from "./inspect.js";
-import { TAG_LARGE, TAG_SLAB } from "./layout.js";
+import { SIDE_SHIFT, SIDE_SIZE, TAG_LARGE, TAG_SLAB } from "./layout.js";
 import { slabAlloc } from "./slabs.js";
 
 /**
@@ -23,7 +23,7 @@ export function guardedAlloc(h: HeapCore, cls: number, size: number, align: numb
     const p = h.allocLarge(size + GUARD_BYTES, align);
     if (p === null) return null;
     ptr = p;
-    h.side[(((p - h.firstPage) >>> h.pageShift) << 2) + 1] = size; // what was asked, not the red zone
+    h.side[(h.pageOf(p) << SIDE_SHIFT) + SIDE_SIZE] = size; // what was asked, not the red zone
     usable = h.pages.sizeOf(p);
   } else {
     ptr = slabAlloc(h, cls, size);
@@ -41,7 +41,7 @@ export function guardedAlloc(h: HeapCore, cls: number, size: number, align: numb
  */
 export function guardedFree(h: HeapCore, kind: number, ptr: number): void {
   const size = h.requestedSize(kind, ptr);
-  const usable = h.usableSize(kind);
+  const usable = h.usableSize(kind, ptr);
   checkRedZone(h.u8, ptr, size, usable, kind === LARGE ? TAG_LARGE : TAG_SLAB + kind);
   poison(h.u8, ptr, usable);
 }
@@ -50,6 +50,6 @@ export function guardedFree(h: HeapCore, kind: number, ptr: number): void {
 export function checkGuards(h: HeapCore): void {
   for (const a of liveAllocationsOf(h)) {
     const kind = h.locate(a.ptr);
-    checkRedZone(h.u8, a.ptr, a.size, h.usableSize(kind), a.tag);
+    checkRedZone(h.u8, a.ptr, a.size, h.usableSize(kind, a.ptr), a.tag);
   }
 }

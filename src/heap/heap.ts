@@ -25,6 +25,7 @@ import { bufferOf, checkedBufferOf, type HeapMemory, isShared } from "./memory.j
 import { recoverAll, recoverThread } from "./recover.js";
 import { collectAll } from "./remote.js";
 import { RESIZE_NOT_LIVE, resize } from "./resize.js";
+import { makeRoom } from "./room.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { freeObject, slabAlloc, slabFreePtr, trimEmpty } from "./slabs.js";
 import { claimSlot, S_CLAIM } from "./threads.js";
@@ -53,9 +54,6 @@ function closedError(operation: string): AllocError {
   return new AllocError("CLOSED", `${operation}: this heap handle was closed`);
 }
 
-/** Set by `Heap.open` for the constructor: the handle to wrap instead of creating a heap. */
-let opening: HeapCore | null = null;
-
 /** A heap of malloc/free memory inside a buffer. Sizes and pointers are bytes. */
 export class Heap {
   /** True when the buffer is shared memory (a SharedArrayBuffer or a shared WebAssembly.Memory). */
@@ -78,11 +76,12 @@ export class Heap {
    * @param options start, length, maxLength, pageSize, minAlign: see {@link HeapOptions}.
    * @throws AllocError INVALID_ARGUMENT for memory that is none of the three kinds, options that
    * are not an object (or undefined), a bad option, or a range too small for its metadata.
+   * @param opened @internal `Heap.open`'s handle on an existing heap, to wrap instead of creating
+   * one (then `options` is not read).
    */
-  constructor(memory: HeapMemory, options?: HeapOptions) {
-    if (opening !== null) {
-      this.core = opening;
-      opening = null;
+  constructor(memory: HeapMemory, options?: HeapOptions, opened?: HeapCore) {
+    if (opened !== undefined) {
+      this.core = opened;
     } else {
       const raw = readOptions(options, HEAP_OPTIONS, "new Heap");
       if (raw.guard !== undefined && typeof raw.guard !== "boolean") {
@@ -91,7 +90,7 @@ export class Heap {
       const buffer = checkedBufferOf(memory);
       const layout = layoutFor(memory, buffer, raw, isShared(buffer));
       writeHeader(buffer, layout, raw.guard === true ? FLAG_GUARD : 0);
-      this.core = new HeapCore(memory, layout, true);
+      this.core = new HeapCore(memory, layout, true, makeRoom);
     }
     const h = this.core;
     const l = h.layout;
@@ -134,12 +133,11 @@ export class Heap {
     }
     const buffer = checkedBufferOf(memory);
     const layout = readHeader(buffer, start);
-    const core = new HeapCore(memory, layout, false);
+    const core = new HeapCore(memory, layout, false, makeRoom);
     // In memory that is not shared, no other thread can be in the middle of an operation: a
     // held lock or an operation in flight was cut off (bytes saved from shared memory).
     if (raw.recover === true || !isShared(buffer)) recoverAll(core, raw.recover === true);
-    opening = core;
-    const heap = new Heap(memory);
+    const heap = new Heap(memory, undefined, core);
     if (raw.verify === true) heap.check();
     return heap;
   }
@@ -333,9 +331,9 @@ export class Heap {
     const kind = h.locate(ptr);
     if (h.guard && kind !== NOT_LIVE) guardedFree(h, kind, ptr);
     if (kind >= 0) {
-      if (!freeObject(h, kind, h.locPage, h.locIndex)) throw notLive(h, ptr, "free");
+      if (!freeObject(h, kind, h.slabOf(ptr), h.objectIndex(kind, ptr))) throw notLive(h, ptr, "free");
     } else if (kind === LARGE) {
-      if (!h.freeLarge(ptr, h.locPage)) throw notLive(h, ptr, "free");
+      if (!h.freeLarge(ptr, h.pageOf(ptr))) throw notLive(h, ptr, "free");
     } else if (safe(ptr)) throw notLive(h, ptr, "free");
     else throw invalid("free", "a pointer is a safe non-negative integer", ptr, true);
   }
@@ -351,7 +349,7 @@ export class Heap {
       const kind = this.core.locate(ptr);
       if (kind === NOT_LIVE) throw notLive(this.core, ptr, "usableSize");
       // In guard mode the bytes after the request are its red zone: only the request is usable.
-      return this.core.guard ? this.core.requestedSize(kind, ptr) : this.core.usableSize(kind);
+      return this.core.guard ? this.core.requestedSize(kind, ptr) : this.core.usableSize(kind, ptr);
     });
   }
 

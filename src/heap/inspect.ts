@@ -17,12 +17,23 @@
  */
 
 import { AllocError, showAddress } from "../errors.js";
+import type { BuddyAllocator } from "../page/buddy-allocator.js";
 import { ALLOCATED, FREE, NIL, ORDER_MASK, RUN } from "../page/page-map.js";
 import { statsFromFreeBlocks } from "../page/stats.js";
 import type { HeapCore } from "./core.js";
 import { GUARD_BYTES } from "./guard.js";
-import { LARGE_KIND, readHeader, TAG_LARGE, TAG_SLAB } from "./layout.js";
-import { FREE_SLACK } from "./size-classes.js";
+import {
+  LARGE_KIND,
+  readHeader,
+  SIDE_NEXT,
+  SIDE_OWNER,
+  SIDE_PREV,
+  SIDE_SHIFT,
+  SIDE_SIZE,
+  TAG_LARGE,
+  TAG_SLAB,
+} from "./layout.js";
+import { FREE_SLACK, slackIndex, T_BITMAP } from "./size-classes.js";
 import { freeCount } from "./slab-lists.js";
 import { checkIndex, countListed, FREE_KIND } from "./stretches.js";
 import { OP_NONE, R_OP, S_CLAIM, S_LISTS, S_RECORD, S_SLABS } from "./threads.js";
@@ -102,7 +113,8 @@ function walk(
   for (const base of listBases(h)) {
     for (let cls = 0; cls < slabs.length; cls++) {
       let n = 0;
-      for (let s = h.i32[base + cls]; s >= 0 && n <= slabs[cls]; s = h.side[(s << 2) + 2]) n++;
+      for (let s = h.i32[base + cls]; s >= 0 && n <= slabs[cls]; s = h.side[(s << SIDE_SHIFT) + SIDE_NEXT])
+        n++;
       if (n > slabs[cls]) corrupt(`a list of class ${cls} holds more than its ${slabs[cls]} slabs, or loops`);
     }
   }
@@ -150,10 +162,11 @@ function eachObject(
   visit: (ptr: number, requested: number) => void,
 ): void {
   const t = (address + h.trailer[cls]) >>> 2;
-  const slackAt = (t << 1) + 2 + 2 * h.bitmapWords[cls];
+  const slackAt = slackIndex(t, h.bitmapWords[cls]);
   const size = h.size[cls];
   for (let i = 0; i < h.objects[cls]; i++) {
-    if ((h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0 || remotelyFreed(h, cls, address, i)) continue;
+    if ((h.i32[t + T_BITMAP + (i >>> 5)] & (1 << (i & 31))) !== 0 || remotelyFreed(h, cls, address, i))
+      continue;
     const slack = h.u16[slackAt + i];
     // Threaded heaps: another thread's malloc between clearing the bit and writing the slack.
     if (slack === FREE_SLACK && h.threaded) continue;
@@ -168,7 +181,13 @@ export function liveAllocationsOf(h: HeapCore): LiveAllocation[] {
   walk(h, new Array<number>(h.layout.maxOrder + 1).fill(0), (page, _, cls) => {
     const address = h.firstPage + page * h.pageSize;
     const thread = h.threaded ? h.ownerOf[page] - 1 : 0;
-    if (cls < 0) out.push({ ptr: address, size: h.side[(page << 2) + 1] >>> 0, tag: TAG_LARGE, thread });
+    if (cls < 0)
+      out.push({
+        ptr: address,
+        size: h.side[(page << SIDE_SHIFT) + SIDE_SIZE] >>> 0,
+        tag: TAG_LARGE,
+        thread,
+      });
     else eachObject(h, cls, address, (ptr, size) => out.push({ ptr, size, tag: TAG_SLAB + cls, thread }));
   });
   return out;
@@ -198,7 +217,7 @@ export function statsOf(h: HeapCore): HeapStats {
     const bytes = pages * h.pageSize;
     if (k < 0) {
       large.count++;
-      large.requestedBytes += h.side[(page << 2) + 1] >>> 0;
+      large.requestedBytes += h.side[(page << SIDE_SHIFT) + SIDE_SIZE] >>> 0;
       large.blockBytes += bytes;
       return;
     }
@@ -300,7 +319,7 @@ export function checkHeap(h: HeapCore): void {
     if (cls < 0) {
       role[page] = LARGE;
       owner[page] = (page << 8) | LARGE_KIND;
-      const size = side[(page << 2) + 1] >>> 0;
+      const size = side[(page << SIDE_SHIFT) + SIDE_SIZE] >>> 0;
       const held = h.guard ? size + GUARD_BYTES : size; // guard mode: room for the red zone
       if (Math.max(1, Math.ceil(held / h.pageSize)) !== pages)
         corrupt(`${at}: requested size ${size} does not need its ${pages} pages`);
@@ -368,13 +387,13 @@ function checkRecord(
   stretches: Map<number, number>,
 ): void {
   const s = h.side;
-  const at = p << 2;
-  if (s[at] !== owner) {
+  const at = p << SIDE_SHIFT;
+  if (s[at + SIDE_OWNER] !== owner) {
     corrupt(
-      `page ${p}: owner word ${s[at]}, expected ${owner}${role === NONE ? " (no block starts there)" : ""}`,
+      `page ${p}: owner word ${s[at + SIDE_OWNER]}, expected ${owner}${role === NONE ? " (no block starts there)" : ""}`,
     );
   }
-  const [w1, w2, w3] = [s[at + 1], s[at + 2], s[at + 3]];
+  const [w1, w2, w3] = [s[at + SIDE_SIZE], s[at + SIDE_NEXT], s[at + SIDE_PREV]];
   if (role === NONE || role === OWNER) {
     if ((w1 | w2 | w3) !== 0) corrupt(`page ${p}: side words ${w1}, ${w2}, ${w3} where 0 belongs`);
   } else if (role === LARGE) {
@@ -402,15 +421,15 @@ function checkTrailer(h: HeapCore, cls: number, address: number, at: string): nu
   if (hint < 0 || hint >= words) corrupt(`${at}: hint ${hint} outside the bitmap`);
   let free = 0;
   for (let w = 0; w < words; w++) {
-    const bits = h.i32[t + 1 + w];
+    const bits = h.i32[t + T_BITMAP + w];
     if (w < hint && bits !== 0) corrupt(`${at}: free objects below the hint`);
     const valid = w < words - 1 || (n & 31) === 0 ? -1 : (1 << (n & 31)) - 1;
     if ((bits & ~valid) !== 0) corrupt(`${at}: bitmap has bits past the last object`);
     free += popcount(bits);
   }
-  const slackAt = (t << 1) + 2 + 2 * words;
+  const slackAt = slackIndex(t, words);
   for (let i = 0; i < n; i++) {
-    const isFree = (h.i32[t + 1 + (i >>> 5)] & (1 << (i & 31))) !== 0;
+    const isFree = (h.i32[t + T_BITMAP + (i >>> 5)] & (1 << (i & 31))) !== 0;
     if (isFree && remotelyFreed(h, cls, address, i))
       corrupt(`${at}: free object ${i} freed again by another thread`);
     const slack = h.u16[slackAt + i];
@@ -440,13 +459,18 @@ function checkList(
   const at = `${full ? "full list" : "list"} of class ${cls} (${h.size[cls]} B)${slot >= 0 ? ` of thread ${slot}` : ""}`;
   let previous = -1;
   let n = 0;
-  for (let slab = h.i32[lists + cls]; slab !== -1; slab = side[(slab << 2) + 2]) {
-    if (!(slab >= 0 && slab < role.length) || role[slab] !== SLAB || (side[slab << 2] & 255) !== cls + 1) {
+  for (let slab = h.i32[lists + cls]; slab !== -1; slab = side[(slab << SIDE_SHIFT) + SIDE_NEXT]) {
+    if (
+      !(slab >= 0 && slab < role.length) ||
+      role[slab] !== SLAB ||
+      (side[(slab << SIDE_SHIFT) + SIDE_OWNER] & 255) !== cls + 1
+    ) {
       corrupt(`${at} holds page ${slab}, not a slab of the class`);
     }
     if (slot >= 0 && h.ownerOf[slab] !== slot + 1)
       corrupt(`${at} holds page ${slab}, a slab of another thread`);
-    if (side[(slab << 2) + 3] !== previous) corrupt(`${at}: broken back link at page ${slab}`);
+    if (side[(slab << SIDE_SHIFT) + SIDE_PREV] !== previous)
+      corrupt(`${at}: broken back link at page ${slab}`);
     const free = freeCount(h, cls, slab);
     if ((free === 0) !== full)
       corrupt(`${at} holds the ${full ? "" : "full "}slab at page ${slab} (${free} free)`);
@@ -485,4 +509,15 @@ function checkSlots(h: HeapCore, withFree: Int32Array, full: Int32Array): void {
     if (h.i32[at + S_SLABS] !== slabs)
       corrupt(`thread slot ${s} counts ${h.i32[at + S_SLABS]} slabs, owns ${slabs}`);
   }
+}
+
+/** The read-only part of a heap's page allocator that a memory map draws (sim/heap-target.ts). */
+export type PageBlocks = Pick<BuddyAllocator, "freeBlocks" | "allocatedBlocks" | "regions">;
+
+/**
+ * @internal The page blocks of `heap` (a Heap: its free blocks, its slabs and large blocks as
+ * tagged blocks, its regions), for tools that draw the heap, without the rest of its internals.
+ */
+export function pageBlocksOf(heap: { readonly core: HeapCore }): PageBlocks {
+  return heap.core.pages;
 }

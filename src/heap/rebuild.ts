@@ -13,7 +13,7 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
-import { LARGE_KIND, TAG_LARGE, TAG_SLAB } from "./layout.js";
+import { LARGE_KIND, SIDE_OWNER, SIDE_SHIFT, SIDE_SIZE, TAG_LARGE, TAG_SLAB } from "./layout.js";
 import { clearIndex, releaseStretch } from "./stretches.js";
 import { OP_RELEASE, OP_RESIZE, OP_TAKE, R_COUNT, R_OP, R_PAGE, R_SIZE } from "./threads.js";
 
@@ -29,10 +29,10 @@ export function settle(h: HeapCore, record: number): void {
   const count = i32[record + R_COUNT];
   if (!(page >= 0 && count >= 0 && page + count <= h.pageCount)) return;
   if (op === OP_TAKE || op === OP_RELEASE) {
-    h.side.fill(0, page << 2, (page + count) << 2);
+    h.side.fill(0, page << SIDE_SHIFT, (page + count) << SIDE_SHIFT);
     h.ownerOf.fill(0, page, page + count);
-  } else if (op === OP_RESIZE && h.side[page << 2] === ((page << 8) | LARGE_KIND)) {
-    h.side[(page << 2) + 1] = i32[record + R_SIZE];
+  } else if (op === OP_RESIZE && h.side[(page << SIDE_SHIFT) + SIDE_OWNER] === ((page << 8) | LARGE_KIND)) {
+    h.side[(page << SIDE_SHIFT) + SIDE_SIZE] = i32[record + R_SIZE];
   }
 }
 
@@ -50,7 +50,7 @@ export function rebuildPages(h: HeapCore): void {
   const pages = h.pageCount;
   let free = -1;
   for (let p = 0; p < pages; ) {
-    const word = side[p << 2];
+    const word = side[(p << SIDE_SHIFT) + SIDE_OWNER];
     const kind = word & 255;
     let n = 0;
     let tag = 0;
@@ -58,17 +58,18 @@ export function rebuildPages(h: HeapCore): void {
       n = h.slabPages[kind - 1];
       tag = TAG_SLAB + kind - 1;
       for (let q = p + 1; q < p + n; q++) {
-        if (q >= pages || side[q << 2] !== word) throw broken(p, `a slab of ${n} pages`);
+        if (q >= pages || side[(q << SIDE_SHIFT) + SIDE_OWNER] !== word)
+          throw broken(p, `a slab of ${n} pages`);
       }
     } else if (word >>> 8 === p && kind === LARGE_KIND) {
-      n = h.largePages(side[(p << 2) + 1] >>> 0);
+      n = h.largePages(side[(p << SIDE_SHIFT) + SIDE_SIZE] >>> 0);
       tag = TAG_LARGE;
       if (p + n > pages) throw broken(p, `a large block of ${n} pages`);
-      side.fill(0, (p + 1) << 2, (p + n) << 2);
+      side.fill(0, (p + 1) << SIDE_SHIFT, (p + n) << SIDE_SHIFT);
       h.ownerOf.fill(0, p + 1, p + n);
     }
     if (n === 0) {
-      side.fill(0, p << 2, (p + 1) << 2);
+      side.fill(0, p << SIDE_SHIFT, (p + 1) << SIDE_SHIFT);
       h.ownerOf[p] = 0;
       if (free < 0) free = p;
       p++;

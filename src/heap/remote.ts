@@ -20,6 +20,8 @@
  * out again.
  */
 import type { HeapCore } from "./core.js";
+import { SIDE_NEXT, SIDE_SHIFT } from "./layout.js";
+import { remoteIndex, slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
 import { dropSlab, freeCount, relist, setFreeCount, unlink } from "./slab-lists.js";
 import { S_SUMMARY } from "./threads.js";
 
@@ -28,8 +30,7 @@ import { S_SUMMARY } from "./threads.js";
  * @returns false, changing nothing, when it was already freed (its bit was set).
  */
 export function remoteFree(h: HeapCore, cls: number, slab: number, index: number): boolean {
-  const address = h.firstPage + slab * h.pageSize;
-  const at = ((address + h.remote[cls]) >>> 2) + (index >>> 5);
+  const at = remoteIndex(h, cls, slab) + (index >>> 5);
   const bit = 1 << (index & 31);
   const old = Atomics.or(h.i32, at, bit);
   if ((old & bit) !== 0) return false;
@@ -63,7 +64,7 @@ export function collect(h: HeapCore, cls: number): void {
   for (const base of [h.fullBase, h.listBase]) {
     let n = 0;
     for (let slab = h.i32[base + cls]; slab >= 0 && n++ < h.pageCount; ) {
-      const next = side[(slab << 2) + 2];
+      const next = side[(slab << SIDE_SHIFT) + SIDE_NEXT];
       takeBack(h, h.listBase, h.fullBase, cls, slab);
       slab = next;
     }
@@ -99,18 +100,17 @@ export function takeBack(h: HeapCore, lists: number, full: number, cls: number, 
  */
 export function applyRemote(h: HeapCore, cls: number, slab: number): number {
   const i32 = h.i32;
-  const address = h.firstPage + slab * h.pageSize;
-  const t = (address + h.trailer[cls]) >>> 2;
-  const r = (address + h.remote[cls]) >>> 2;
+  const t = trailerIndex(h, cls, slab);
+  const r = remoteIndex(h, cls, slab);
   const words = h.bitmapWords[cls];
-  const slackAt = (t << 1) + 2 + 2 * words;
+  const slackAt = slackIndex(t, words);
   let freed = 0;
   for (let w = 0; w < words; w++) {
     let bits = Atomics.load(i32, r + w);
     while (bits !== 0) {
-      const live = bits & ~i32[t + 1 + w];
+      const live = bits & ~i32[t + T_BITMAP + w];
       if (live !== 0) {
-        i32[t + 1 + w] |= live;
+        i32[t + T_BITMAP + w] |= live;
         if (w < (i32[t] & 0xffff)) i32[t] = (i32[t] & ~0xffff) | w; // the hint
         for (let b = live; b !== 0; b &= b - 1) {
           h.u16[slackAt + (w << 5) + 31 - Math.clz32(b & -b)] = 0xffff; // FREE_SLACK

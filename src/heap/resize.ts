@@ -8,7 +8,7 @@
 import { pow2 } from "../page/order.js";
 import type { HeapCore } from "./core.js";
 import { LARGE, NOT_LIVE } from "./core.js";
-import { LARGE_KIND } from "./layout.js";
+import { LARGE_KIND, SIDE_OWNER, SIDE_SHIFT, SIDE_SIZE } from "./layout.js";
 import { freeObject, setSlack, slabAlloc } from "./slabs.js";
 import { releaseStretch, stretchAt, takeStretch } from "./stretches.js";
 import { OP_NONE, OP_RESIZE } from "./threads.js";
@@ -23,8 +23,8 @@ export const RESIZE_NOT_LIVE = -1;
 export function resize(h: HeapCore, ptr: number, size: number): number | null {
   const kind = h.locate(ptr);
   if (kind === NOT_LIVE) return RESIZE_NOT_LIVE;
-  const page = h.locPage;
-  const index = h.locIndex;
+  const page = kind === LARGE ? h.pageOf(ptr) : h.slabOf(ptr);
+  const index = kind >= 0 ? h.objectIndex(kind, ptr) : 0;
   const small = size <= h.maxSmall;
   if (kind >= 0 && small && h.bySize[(size + 7) >>> 3] === kind) {
     setSlack(h, kind, page, index, size);
@@ -33,7 +33,7 @@ export function resize(h: HeapCore, ptr: number, size: number): number | null {
   if (kind === LARGE && !small && resizeLarge(h, ptr, page, size)) return ptr;
   // Up to the old usable size (its class or pages), not the recorded request: the bytes past the
   // request cost little to copy, and the copy then depends on no value `check` cannot verify.
-  const keep = Math.min(h.usableSize(kind), size);
+  const keep = Math.min(h.usableSize(kind, ptr), size);
   const moved = small ? slabAlloc(h, h.bySize[(size + 7) >>> 3], size) : (h.allocLarge(size, 1) ?? -1);
   if (moved < 0) return null;
   h.u8.copyWithin(moved, ptr, ptr + keep);
@@ -41,8 +41,8 @@ export function resize(h: HeapCore, ptr: number, size: number): number | null {
   const freed = kind >= 0 ? freeObject(h, kind, page, index) : h.freeLarge(ptr, page);
   if (freed) return moved;
   const k = h.locate(moved);
-  if (k >= 0) freeObject(h, k, h.locPage, h.locIndex);
-  else if (k === LARGE) h.freeLarge(moved, h.locPage);
+  if (k >= 0) freeObject(h, k, h.slabOf(moved), h.objectIndex(k, moved));
+  else if (k === LARGE) h.freeLarge(moved, h.pageOf(moved));
   return RESIZE_NOT_LIVE;
 }
 
@@ -55,14 +55,14 @@ function resizeLarge(h: HeapCore, ptr: number, page: number, size: number): bool
   if (count > pow2(h.layout.maxOrder)) return false;
   h.pageLock();
   try {
-    if (h.side[page << 2] !== ((page << 8) | LARGE_KIND)) return false; // freed meanwhile: the move path says so
+    if (h.side[(page << SIDE_SHIFT) + SIDE_OWNER] !== ((page << 8) | LARGE_KIND)) return false; // freed meanwhile: the move path says so
     const old = h.pages.sizeOf(ptr) >>> h.pageShift;
     if (count > old && stretchAt(h, page + old) < count - old) return false;
-    h.record(OP_RESIZE, page, Math.max(count, old), h.side[(page << 2) + 1]);
+    h.record(OP_RESIZE, page, Math.max(count, old), h.side[(page << SIDE_SHIFT) + SIDE_SIZE]);
     if (count > old) takeStretch(h, page + old, page + old, count - old);
     h.pages.resize(ptr, count);
     if (count < old) releaseStretch(h, page + count, old - count);
-    h.side[(page << 2) + 1] = size;
+    h.side[(page << SIDE_SHIFT) + SIDE_SIZE] = size;
     h.record(OP_NONE);
     return true;
   } finally {

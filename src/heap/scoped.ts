@@ -6,9 +6,16 @@
  * Each object frees its allocation at most once: disposing after `free()` does nothing. Do not
  * free its pointer through `heap.free` yourself: the pointer may be handed out again by then.
  */
-import type { Heap } from "./heap.js";
 import type { TypedArray } from "./types.js";
 import { viewOffsetOf } from "./validate.js";
+
+/**
+ * All a scoped allocation needs of its heap: a way to free its pointer. (A Heap is one; typing
+ * against this keeps this file free of heap.ts, which creates scoped allocations.)
+ */
+export interface Frees {
+  free(ptr: number): void;
+}
 
 /** What both scoped kinds share: a pointer freed at most once, by `free()` or by disposal. */
 abstract class ScopedAllocation implements Disposable {
@@ -18,7 +25,7 @@ abstract class ScopedAllocation implements Disposable {
    * @param ptr its pointer (byte offset in the heap's buffer)
    */
   constructor(
-    readonly heap: Heap,
+    readonly heap: Frees,
     readonly ptr: number,
   ) {}
 
@@ -47,7 +54,7 @@ export class ScopedBlock extends ScopedAllocation {
    * @param size the bytes requested
    */
   constructor(
-    heap: Heap,
+    heap: Frees,
     ptr: number,
     readonly size: number,
   ) {
@@ -65,7 +72,7 @@ export class ScopedArray<T extends TypedArray> extends ScopedAllocation {
    * @param view the array over its block
    */
   constructor(
-    heap: Heap,
+    heap: Frees,
     readonly view: T,
   ) {
     super(heap, viewOffsetOf(view)); // the built-in getter: a subclass cannot override it

@@ -18,12 +18,13 @@
  * pages: the largest power of two dividing the class, in pages (1 for pages of 2 KiB and more).
  * Each holds objects[c] objects at `base + i * size[c]`, then its trailer at `base + trailer[c]`:
  *
- *   trailer + 0               Int32  bits 0-15: the hint, no bitmap word below this one has a free bit;
+ * (Int32 word t = (base + trailer[c]) >>> 2: `trailerIndex`; names T_* below, helpers `slackIndex`, `remoteIndex`)
+ *   trailer + 0   [T_HEAD]    Int32  bits 0-15: the hint, no bitmap word below this one has a free bit;
  *                                    bits 16-31: the free count, the bitmap's set bits (HINT_BITS)
- *   trailer + 4               Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
- *   trailer + 4 + 4*words     Uint16[objects]  slack of each live object; FREE_SLACK for a free one
+ *   trailer + 4   [T_BITMAP]  Int32[bitmapWords]  bit i set iff object i is free; bits >= objects are 0
+ *   trailer + 4 + 4*words     Uint16[objects] (Uint16 index `slackIndex(t, words)`)  slack of each live object; FREE_SLACK for a free one
  *   (then, when `objects` is odd, one Uint16 of padding, never read)
- *   remote[c]                 Int32[bitmapWords]  threaded heaps only: bit i set iff another thread
+ *   remote[c]                 Int32[bitmapWords] (Int32 index `remoteIndex`)  threaded heaps only: bit i set iff another thread
  *                             freed object i and the owner has not yet taken it back (remote.ts);
  *                             set with Atomics.or, cleared only by the owner
  *
@@ -41,6 +42,36 @@
  * where neighbouring slabs of other threads would share its cache line).
  */
 export const HINT_BITS = 16;
+/** Trailer word (offset from the trailer's Int32 index t): the hint and the free count (HINT_BITS). */
+export const T_HEAD = 0;
+/** Trailer word: the first word of the free bitmap. */
+export const T_BITMAP = 1;
+/** Mask of the hint in the T_HEAD word (the free count is `word >>> HINT_BITS`). */
+export const HINT_MASK = 0xffff;
+
+/** What the trailer helpers read of a heap handle (HeapCore). */
+export interface SlabGeometry {
+  readonly firstPage: number;
+  readonly pageSize: number;
+  readonly trailer: Int32Array;
+  readonly remote: Int32Array;
+}
+
+/** Int32 index of the trailer of `slab` (relative page) of class `cls`. */
+export function trailerIndex(h: SlabGeometry, cls: number, slab: number): number {
+  return (h.firstPage + slab * h.pageSize + h.trailer[cls]) >>> 2;
+}
+
+/** Int32 index of the remote-free bitmap of `slab` of class `cls` (threaded heaps). */
+export function remoteIndex(h: SlabGeometry, cls: number, slab: number): number {
+  return (h.firstPage + slab * h.pageSize + h.remote[cls]) >>> 2;
+}
+
+/** Uint16 index of the slack array of the trailer at Int32 index `t` with `words` bitmap words. */
+export function slackIndex(t: number, words: number): number {
+  return (t + T_BITMAP + words) << 1;
+}
+
 /** The slack of a free object: above any class size, so that `check` tells free from live. */
 export const FREE_SLACK = 0xffff;
 /** Largest request (bytes) served from slabs; larger ones take runs of pages. */

@@ -6,16 +6,18 @@
  */
 import type { HeapCore } from "./core.js";
 import { poison } from "./guard.js";
+import { SIDE_NEXT, SIDE_PREV, SIDE_SHIFT } from "./layout.js";
+import { trailerIndex } from "./size-classes.js";
 import { S_SLABS } from "./threads.js";
 
 /** The free count of `slab` (class `cls`), from its trailer's first word (size-classes.ts). */
 export function freeCount(h: HeapCore, cls: number, slab: number): number {
-  return h.i32[(h.firstPage + slab * h.pageSize + h.trailer[cls]) >>> 2] >>> 16;
+  return h.i32[trailerIndex(h, cls, slab)] >>> 16;
 }
 
 /** Sets the free count of `slab` (class `cls`), keeping its hint. */
 export function setFreeCount(h: HeapCore, cls: number, slab: number, free: number): void {
-  const t = (h.firstPage + slab * h.pageSize + h.trailer[cls]) >>> 2;
+  const t = trailerIndex(h, cls, slab);
   h.i32[t] = (h.i32[t] & 0xffff) | (free << 16);
 }
 
@@ -32,9 +34,9 @@ export function relist(h: HeapCore, lists: number, full: number, cls: number, sl
     dropSlab(h, cls, head);
     head = h.i32[lists + cls];
   }
-  side[(slab << 2) + 2] = head;
-  side[(slab << 2) + 3] = -1;
-  if (head >= 0) side[(head << 2) + 3] = slab;
+  side[(slab << SIDE_SHIFT) + SIDE_NEXT] = head;
+  side[(slab << SIDE_SHIFT) + SIDE_PREV] = -1;
+  if (head >= 0) side[(head << SIDE_SHIFT) + SIDE_PREV] = slab;
   h.i32[lists + cls] = slab;
 }
 
@@ -42,20 +44,20 @@ export function relist(h: HeapCore, lists: number, full: number, cls: number, sl
 export function push(h: HeapCore, at: number, slab: number): void {
   const side = h.side;
   const head = h.i32[at];
-  side[(slab << 2) + 2] = head;
-  side[(slab << 2) + 3] = -1;
-  if (head >= 0) side[(head << 2) + 3] = slab;
+  side[(slab << SIDE_SHIFT) + SIDE_NEXT] = head;
+  side[(slab << SIDE_SHIFT) + SIDE_PREV] = -1;
+  if (head >= 0) side[(head << SIDE_SHIFT) + SIDE_PREV] = slab;
   h.i32[at] = slab;
 }
 
 /** Takes `slab` out of the list whose head word is `at`. */
 export function unlink(h: HeapCore, at: number, slab: number): void {
   const side = h.side;
-  const next = side[(slab << 2) + 2];
-  const prev = side[(slab << 2) + 3];
+  const next = side[(slab << SIDE_SHIFT) + SIDE_NEXT];
+  const prev = side[(slab << SIDE_SHIFT) + SIDE_PREV];
   if (prev < 0) h.i32[at] = next;
-  else side[(prev << 2) + 2] = next;
-  if (next >= 0) side[(next << 2) + 3] = prev;
+  else side[(prev << SIDE_SHIFT) + SIDE_NEXT] = next;
+  if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = prev;
 }
 
 /** Gives an unlisted slab's pages back to the page allocator (clearing its side records). */

@@ -11,7 +11,8 @@
  *   back when the page allocator runs out of blocks (`trimEmpty`) or on `Heap.trim()`.
  * - In a threaded heap (threads.ts) the lists are the owning thread's, and a full slab is in its
  *   class's full list (where remote frees find it: remote.ts); in a one-thread heap it is in no list.
- * - side[4 * slab + 1] is the number of set bits of the slab's bitmap; the hint word is at most
+ * - The free count in the trailer's T_HEAD word is the number of set bits of the slab's bitmap;
+ *   the hint is at most
  *   the index of the lowest bitmap word with a set bit.
  * - A free object's slack is FREE_SLACK (size-classes.ts), a live one's at most its class size:
  *   every path that frees an object writes it (the literal 0xffff: an imported constant costs a
@@ -20,7 +21,9 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
+import { SIDE_NEXT, SIDE_OWNER, SIDE_PREV, SIDE_SHIFT } from "./layout.js";
 import { collect, remoteFree } from "./remote.js";
+import { remoteIndex, slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
 import { dropSlab, freeCount, push, relist, unlink } from "./slab-lists.js";
 import { FREE_KIND } from "./stretches.js";
 import { OP_NONE, S_SLABS } from "./threads.js";
@@ -37,25 +40,25 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
   const t = (base + h.trailer[cls]) >>> 2;
   const head = i32[t];
   let w = head & 0xffff; // the hint (HINT_BITS)
-  let bits = i32[t + 1 + w];
+  let bits = i32[t + T_BITMAP + w];
   while (bits === 0) {
     // The free count said there is a free object: past the bitmap, the metadata is damaged.
     if (++w >= h.bitmapWords[cls]) throw damagedSlab(slab);
-    bits = i32[t + 1 + w];
+    bits = i32[t + T_BITMAP + w];
   }
   const low = bits & -bits;
-  i32[t + 1 + w] = bits ^ low;
+  i32[t + T_BITMAP + w] = bits ^ low;
   const free = (head >>> 16) - 1;
   i32[t] = w | (free << 16);
   const index = (w << 5) + 31 - Math.clz32(low);
-  h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = h.size[cls] - size;
+  h.u16[slackIndex(t, h.bitmapWords[cls]) + index] = h.size[cls] - size;
   if (free === 0) {
     const side = h.side;
-    const s = slab << 2;
-    const next = side[s + 2];
+    const s = slab << SIDE_SHIFT;
+    const next = side[s + SIDE_NEXT];
     i32[h.listBase + cls] = next;
-    if (next >= 0) side[(next << 2) + 3] = -1;
-    side[s + 2] = -1;
+    if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = -1;
+    side[s + SIDE_NEXT] = -1;
     if (h.fullBase >= 0) push(h, h.fullBase + cls, slab);
   }
   return base + index * h.size[cls];
@@ -83,7 +86,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const off = ptr - h.firstPage;
   if (!(off >= 0 && ptr < h.freeEnd) || ptr >>> 0 !== ptr) return false; // freeEnd: 0 in guard mode
   const side = h.side;
-  const owner = side[(off >>> h.pageShift) << 2];
+  const owner = side[((off >>> h.pageShift) << SIDE_SHIFT) + SIDE_OWNER];
   const kind = owner & 255;
   if (kind === 0 || kind >= FREE_KIND) return false; // free stretch or large block
   const cls = kind - 1;
@@ -94,7 +97,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const i32 = h.i32;
   const t = (ptr - rel + h.trailer[cls]) >>> 2;
   const w = index >>> 5;
-  const word = i32[t + 1 + w];
+  const word = i32[t + T_BITMAP + w];
   const bit = 1 << (index & 31);
   if ((word & bit) !== 0) return false;
   // Another thread's slab, or an object another thread freed already: the slow path decides.
@@ -104,11 +107,11 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   ) {
     return false;
   }
-  i32[t + 1 + w] = word | bit;
+  i32[t + T_BITMAP + w] = word | bit;
   const head = i32[t];
   const free = (head >>> 16) + 1;
   i32[t] = (w < (head & 0xffff) ? w : head & 0xffff) | (free << 16);
-  h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
+  h.u16[slackIndex(t, h.bitmapWords[cls]) + index] = 0xffff; // FREE_SLACK
   countFreed(h, cls, slab, free);
   return true;
 }
@@ -122,11 +125,11 @@ export function slabFree(h: HeapCore, cls: number, slab: number, index: number):
   const base = h.firstPage + slab * h.pageSize;
   const t = (base + h.trailer[cls]) >>> 2;
   const w = index >>> 5;
-  i32[t + 1 + w] |= 1 << (index & 31);
+  i32[t + T_BITMAP + w] |= 1 << (index & 31);
   const head = i32[t];
   const free = (head >>> 16) + 1;
   i32[t] = (w < (head & 0xffff) ? w : head & 0xffff) | (free << 16);
-  h.u16[(t << 1) + 2 + (h.bitmapWords[cls] << 1) + index] = 0xffff; // FREE_SLACK
+  h.u16[slackIndex(t, h.bitmapWords[cls]) + index] = 0xffff; // FREE_SLACK
   countFreed(h, cls, slab, free);
 }
 
@@ -175,8 +178,8 @@ function newSlab(h: HeapCore, cls: number): number {
     const side = h.side;
     const owner = (slab << 8) | (cls + 1);
     const pages = h.slabPages[cls];
-    for (let p = 0; p < pages; p++) side[(slab + p) << 2] = owner;
-    initSlab(h, cls, slab, address);
+    for (let p = 0; p < pages; p++) side[((slab + p) << SIDE_SHIFT) + SIDE_OWNER] = owner;
+    initSlab(h, cls, slab);
     if (h.threaded) {
       h.ownerOf[slab] = h.holder;
       h.i32[h.slotAt + S_SLABS]++;
@@ -190,21 +193,21 @@ function newSlab(h: HeapCore, cls: number): number {
 }
 
 /** Writes the side record and trailer of a new slab: every object free, in no list. */
-function initSlab(h: HeapCore, cls: number, slab: number, address: number): void {
+function initSlab(h: HeapCore, cls: number, slab: number): void {
   const side = h.side;
-  const s = slab << 2;
+  const s = slab << SIDE_SHIFT;
   const n = h.objects[cls];
-  side[s + 2] = -1;
-  side[s + 3] = -1;
-  const t = (address + h.trailer[cls]) >>> 2;
+  side[s + SIDE_NEXT] = -1;
+  side[s + SIDE_PREV] = -1;
+  const t = trailerIndex(h, cls, slab);
   const words = h.bitmapWords[cls];
   h.i32[t] = n << 16; // hint 0, every object free
-  h.i32.fill(-1, t + 1, t + 1 + words);
+  h.i32.fill(-1, t + T_BITMAP, t + T_BITMAP + words);
   if ((n & 31) !== 0) h.i32[t + words] = (1 << (n & 31)) - 1;
-  const slack = (t << 1) + 2 + 2 * words;
+  const slack = slackIndex(t, words);
   h.u16.fill(0xffff, slack, slack + n); // FREE_SLACK
   if (h.threaded) {
-    const r = (address + h.remote[cls]) >>> 2;
+    const r = remoteIndex(h, cls, slab);
     h.i32.fill(0, r, r + words);
   }
 }
@@ -237,6 +240,5 @@ function damagedSlab(slab: number): AllocError {
 
 /** Sets the slack of live object `index` of `slab` for a request of `size` bytes. */
 export function setSlack(h: HeapCore, cls: number, slab: number, index: number, size: number): void {
-  const base = h.firstPage + slab * h.pageSize;
-  h.u16[((base + h.trailer[cls] + 4 + 4 * h.bitmapWords[cls]) >>> 1) + index] = h.size[cls] - size;
+  h.u16[slackIndex(trailerIndex(h, cls, slab), h.bitmapWords[cls]) + index] = h.size[cls] - size;
 }

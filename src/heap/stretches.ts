@@ -7,7 +7,7 @@
  * buddy order, leaves holes that later requests can fill: that is what lets exact runs use the
  * memory they free.
  *
- * Records, in the side table (relative page indices; layout.ts):
+ * Records, in the side table (relative page indices; layout.ts, SIDE_*):
  *   first page p of a stretch of L pages: [4p] = (p << 8) | FREE_KIND, [4p+1] = L,
  *                                         [4p+2] = next stretch of its class or -1, [4p+3] = previous or -1
  *   last page p + L - 1, when L > 1:      [4(p+L-1)] = (p << 8) | FREE_KIND, the rest 0
@@ -24,16 +24,21 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
+import {
+  FIT_LEVELS,
+  FIT_SUB,
+  FIT_SUB_LOG2,
+  FIT_WORDS,
+  FREE_KIND,
+  SIDE_NEXT,
+  SIDE_OWNER,
+  SIDE_PREV,
+  SIDE_SHIFT,
+  SIDE_SIZE,
+} from "./layout.js";
 
-/** Owner-word kind of the first and last page of a free stretch. */
-export const FREE_KIND = 254;
-const FIT_SUB_LOG2 = 3;
-/** Classes per first level. */
-const FIT_SUB = 1 << FIT_SUB_LOG2;
-/** First levels: lengths up to 2^24 pages (MAX_PAGES). */
-const FIT_LEVELS = 23;
-/** Int32 words of the index. */
-export const FIT_WORDS = 1 + FIT_LEVELS + FIT_LEVELS * FIT_SUB;
+// The index's sizes and FREE_KIND are in layout.ts, with every other byte of the heap's layout.
+export { FIT_WORDS, FREE_KIND };
 
 /** The class of a stretch of `pages` pages (>= 1). */
 export function classOf(pages: number): number {
@@ -62,27 +67,27 @@ function insert(h: HeapCore, p: number, pages: number): void {
   const c = classOf(pages);
   const at = h.fitBase + 1 + FIT_LEVELS + c;
   const head = i32[at];
-  side[p << 2] = (p << 8) | FREE_KIND;
-  side[(p << 2) + 1] = pages;
-  side[(p << 2) + 2] = head;
-  side[(p << 2) + 3] = -1;
-  if (head >= 0) side[(head << 2) + 3] = p;
+  side[(p << SIDE_SHIFT) + SIDE_OWNER] = (p << 8) | FREE_KIND;
+  side[(p << SIDE_SHIFT) + SIDE_SIZE] = pages;
+  side[(p << SIDE_SHIFT) + SIDE_NEXT] = head;
+  side[(p << SIDE_SHIFT) + SIDE_PREV] = -1;
+  if (head >= 0) side[(head << SIDE_SHIFT) + SIDE_PREV] = p;
   i32[at] = p;
   const f = c >>> FIT_SUB_LOG2;
   i32[h.fitBase + 1 + f] |= 1 << (c & (FIT_SUB - 1));
   i32[h.fitBase] |= 1 << f;
-  if (pages > 1) side[(p + pages - 1) << 2] = (p << 8) | FREE_KIND;
+  if (pages > 1) side[((p + pages - 1) << SIDE_SHIFT) + SIDE_OWNER] = (p << 8) | FREE_KIND;
 }
 
 /** Unlists the stretch starting at `p` and clears its records. @returns its length. */
 function remove(h: HeapCore, p: number): number {
   const side = h.side;
   const i32 = h.i32;
-  const pages = side[(p << 2) + 1];
+  const pages = side[(p << SIDE_SHIFT) + SIDE_SIZE];
   const c = classOf(pages);
-  const next = side[(p << 2) + 2];
-  const prev = side[(p << 2) + 3];
-  if (prev >= 0) side[(prev << 2) + 2] = next;
+  const next = side[(p << SIDE_SHIFT) + SIDE_NEXT];
+  const prev = side[(p << SIDE_SHIFT) + SIDE_PREV];
+  if (prev >= 0) side[(prev << SIDE_SHIFT) + SIDE_NEXT] = next;
   else {
     i32[h.fitBase + 1 + FIT_LEVELS + c] = next;
     if (next < 0) {
@@ -92,31 +97,31 @@ function remove(h: HeapCore, p: number): number {
       if (bits === 0) i32[h.fitBase] &= ~(1 << f);
     }
   }
-  if (next >= 0) side[(next << 2) + 3] = prev;
-  side[p << 2] = 0;
-  side[(p << 2) + 1] = 0;
-  side[(p << 2) + 2] = 0;
-  side[(p << 2) + 3] = 0;
-  if (pages > 1) side[(p + pages - 1) << 2] = 0;
+  if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = prev;
+  side[(p << SIDE_SHIFT) + SIDE_OWNER] = 0;
+  side[(p << SIDE_SHIFT) + SIDE_SIZE] = 0;
+  side[(p << SIDE_SHIFT) + SIDE_NEXT] = 0;
+  side[(p << SIDE_SHIFT) + SIDE_PREV] = 0;
+  if (pages > 1) side[((p + pages - 1) << SIDE_SHIFT) + SIDE_OWNER] = 0;
   return pages;
 }
 
 /** True when a free stretch starts at page `p`. */
 function startsStretch(h: HeapCore, p: number): boolean {
-  const owner = h.side[p << 2];
+  const owner = h.side[(p << SIDE_SHIFT) + SIDE_OWNER];
   return (owner & 255) === FREE_KIND && owner >>> 8 === p;
 }
 
 /** Pages of the free stretch starting at `p`, or 0 when none starts there. */
 export function stretchAt(h: HeapCore, p: number): number {
-  return p < h.pageCount && startsStretch(h, p) ? h.side[(p << 2) + 1] : 0;
+  return p < h.pageCount && startsStretch(h, p) ? h.side[(p << SIDE_SHIFT) + SIDE_SIZE] : 0;
 }
 
 /** Pages [p, p + pages) became free: lists them, merged with the free stretches on both sides. */
 export function releaseStretch(h: HeapCore, p: number, pages: number): void {
   const side = h.side;
   if (p > 0) {
-    const before = side[(p - 1) << 2];
+    const before = side[((p - 1) << SIDE_SHIFT) + SIDE_OWNER];
     if ((before & 255) === FREE_KIND) {
       const start = before >>> 8;
       pages += remove(h, start);
@@ -162,10 +167,10 @@ export function fitStretch(h: HeapCore, pages: number, alignPages: number): numb
   // Bounded: no list holds more stretches than there are pages, so a longer walk is a loop.
   let guard = h.pageCount;
   for (let k = classOf(pages); k <= Math.min(c, FIT_LEVELS * FIT_SUB - 1); k++) {
-    for (let p = i32[h.fitBase + 1 + FIT_LEVELS + k]; p >= 0; p = h.side[(p << 2) + 2]) {
+    for (let p = i32[h.fitBase + 1 + FIT_LEVELS + k]; p >= 0; p = h.side[(p << SIDE_SHIFT) + SIDE_NEXT]) {
       if (--guard < 0)
         throw new AllocError("CORRUPT", `free-stretch list ${k} loops (heap metadata damaged)`);
-      if (alignedFrom(h, p, alignPages) + pages <= p + h.side[(p << 2) + 1]) return p;
+      if (alignedFrom(h, p, alignPages) + pages <= p + h.side[(p << SIDE_SHIFT) + SIDE_SIZE]) return p;
     }
   }
   return -1;
@@ -194,7 +199,7 @@ export function takeStretch(h: HeapCore, stretch: number, p: number, pages: numb
 export function countListed(h: HeapCore, limit: number): number {
   let n = 0;
   for (let c = 0; c < FIT_LEVELS * FIT_SUB; c++) {
-    for (let p = h.i32[h.fitBase + 1 + FIT_LEVELS + c]; p >= 0; p = h.side[(p << 2) + 2]) {
+    for (let p = h.i32[h.fitBase + 1 + FIT_LEVELS + c]; p >= 0; p = h.side[(p << SIDE_SHIFT) + SIDE_NEXT]) {
       if (++n > limit) return n;
     }
   }
@@ -218,13 +223,14 @@ export function checkIndex(h: HeapCore, stretches: Map<number, number>): string 
     for (let s = 0; s < FIT_SUB; s++) {
       const c = (f << FIT_SUB_LOG2) | s;
       let previous = -1;
-      for (let p = i32[h.fitBase + 1 + FIT_LEVELS + c]; p !== -1; p = side[(p << 2) + 2]) {
+      for (let p = i32[h.fitBase + 1 + FIT_LEVELS + c]; p !== -1; p = side[(p << SIDE_SHIFT) + SIDE_NEXT]) {
         const pages = stretches.get(p);
         if (pages === undefined)
           return `free-stretch list ${c} holds page ${p}, which starts no free stretch`;
         if (classOf(pages) !== c) return `a free stretch of ${pages} pages is in list ${c}`;
         if (listed.has(p)) return `free stretch at page ${p} is listed twice (or its list loops)`;
-        if (side[(p << 2) + 3] !== previous) return `free stretch at page ${p} has a broken back link`;
+        if (side[(p << SIDE_SHIFT) + SIDE_PREV] !== previous)
+          return `free stretch at page ${p} has a broken back link`;
         listed.add(p);
         previous = p;
       }

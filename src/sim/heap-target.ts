@@ -6,6 +6,7 @@
  */
 import { GUARD_BYTES } from "../heap/guard.js";
 import { Heap, TAG_LARGE, TAG_SLAB } from "../heap/index.js";
+import { pageBlocksOf } from "../heap/inspect.js";
 import type { MapBlock, MapModel } from "../viz/types.js";
 import type { SimTarget, Usage } from "./target.js";
 
@@ -92,10 +93,10 @@ export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { read
 
 /**
  * The map of a heap's pages: free page blocks, slabs (noting their live objects) and large blocks.
- * Reads the heap's page allocator through its internal handle (`heap.core.pages`).
+ * Reads the heap's page blocks through the narrow view `pageBlocksOf` (heap/inspect.ts).
  */
 export function heapMap(heap: Heap): MapModel {
-  const pages = heap.core.pages;
+  const pages = pageBlocksOf(heap);
   const block = (address: number, order: number, free: boolean, tag: number): MapBlock => ({
     address,
     size: pageSize(heap) * 2 ** order,

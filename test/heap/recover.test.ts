@@ -184,9 +184,10 @@ function objectOf(heap: Heap, ptr: number): { t: number; index: number; slack: n
   const h = heap.core;
   const cls = h.locate(ptr);
   expect(cls).toBeGreaterThanOrEqual(0);
-  const base = h.firstPage + h.locPage * PAGE;
+  const base = h.firstPage + h.slabOf(ptr) * PAGE;
   const t = (base + h.trailer[cls]) >>> 2;
-  return { t, index: h.locIndex, slack: (t << 1) + 2 + 2 * h.bitmapWords[cls] + h.locIndex };
+  const index = h.objectIndex(cls, ptr);
+  return { t, index, slack: (t << 1) + 2 + 2 * h.bitmapWords[cls] + index };
 }
 
 /** malloc of a slab object, cut after clearing its bitmap bit, before its slack and free count. */
