@@ -209,7 +209,7 @@ export class HeapCore {
     const l = this.layout;
     const storage = pageStorageIn(this.buffer, l.storageOffset, l.storagePages, l.maxOrder);
     const options = { pageSize: l.pageSize, maxOrder: l.maxOrder };
-    return BuddyAllocator.inStorage(options, l.firstPage, end - l.firstPage, storage, fresh);
+    return BuddyAllocator.inStorage(options, l.firstPage, end - l.firstPage, storage, { fresh });
   }
 
   /**

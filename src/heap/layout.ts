@@ -57,6 +57,7 @@
  * are tagged in the page allocator too: TAG_LARGE, or TAG_SLAB + class.
  */
 import { AllocError } from "../errors.js";
+import { isPowerOfTwo } from "../numbers.js";
 import { BuddyAllocator } from "../page/buddy-allocator.js";
 import { pageStorageBytes } from "../page/page-map.js";
 import { sizeClasses } from "./size-classes.js";
@@ -292,11 +293,10 @@ export function writeEnd(buffer: ArrayBufferLike, start: number, end: number): v
  * @throws AllocError INVALID_ARGUMENT naming the bad value.
  */
 export function validateGeometry(pageSize: unknown, minAlign: unknown, operation = "new Heap"): void {
-  const pow2 = (n: unknown): n is number => safe(n) && n > 0 && (n & (n - 1)) === 0;
-  if (!pow2(pageSize) || pageSize < 256 || pageSize > 65536) {
+  if (!isPowerOfTwo(pageSize) || pageSize < 256 || pageSize > 65536) {
     throw invalid(operation, "pageSize must be a power of two in 256..65536", pageSize);
   }
-  if (!pow2(minAlign) || minAlign < 8 || minAlign > 128) {
+  if (!isPowerOfTwo(minAlign) || minAlign < 8 || minAlign > 128) {
     throw invalid(operation, "minAlign must be a power of two in 8..128", minAlign);
   }
 }

@@ -9,12 +9,13 @@
  * INVALID_ARGUMENT; one that is, but is not a live allocation, is NOT_ALLOCATED.
  */
 import { AllocError, showAddress, showCount } from "../errors.js";
+import { isSafeNonNegative } from "../numbers.js";
 import type { HeapCore } from "./core.js";
 import { type BufferFacts, bufferFacts, isWasmMemory, WASM_PAGE } from "./memory.js";
 import type { TypedArray, TypedArrayConstructor } from "./types.js";
 
-/** True for a safe non-negative integer (no conversion of any kind). */
-export const safe = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+/** True for a safe non-negative integer (no conversion of any kind): the library's one predicate (numbers.ts). */
+export const safe = isSafeNonNegative;
 
 // The built-in getters of views: they read the view's internal slots, so a subclass or an object
 // that overrides `buffer`, `byteOffset` or `length` cannot lie to them (and no user code runs).
