@@ -19,7 +19,8 @@
  *   compilation (that compilation is the code that ran the steady state);
  * - that last compilation inlined every function of the hot path (HOT_PATH below).
  * It prints what was inlined, with V8's bytecode sizes, and exits 1 with the list of what was
- * not when any loop misses one. Trace lines come from V8, so nothing in the library is
+ * not when any loop misses one. A third loop, the heap's W3 (`Heap.malloc` / `Heap.free`), is
+ * reported the same way but only warns (ADVISORY below). Trace lines come from V8, so nothing in the library is
  * instrumented and the check does not depend on its internals beyond the function names.
  *
  * Usage: node scripts/check-inline.mjs [--only src|dist] [--keep-trace DIR] [-- <V8 flags>]
@@ -51,7 +52,18 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const HOT_PATH = {
   pages: ["allocPages", "orderOfCount", "take", "addressOf", "free", "slotOf", "release", "push"],
   order: ["allocOrder", "take", "addressOf", "free", "slotOf", "release", "push"],
+  heap: ["malloc", "sync", "slabAlloc", "free"],
 };
+
+/**
+ * Loops whose misses are reported (WARN) without failing the check. The heap's W3 loop
+ * (`Heap.malloc` → slabAlloc, `Heap.free`) is advisory: its inlining is not yet a documented rule
+ * of src/heap. Up to b4c36fe V8 inlined malloc, sync, slabAlloc and free (whose own slow-path
+ * `release` → slabFreePtr does not fit); since 2321365 (slabAlloc 432 → 458 bytes, slackIndex)
+ * `free` no longer fits after malloc's path. Once it does again, drop "heap" from here, and CI
+ * enforces it.
+ */
+const ADVISORY = new Set(["heap"]);
 
 /** The W1 pool of bench/workloads.ts: 1 GiB at 0 in 4 KiB pages, orders 0..20, half of it live. */
 const POOL_BYTES = 2 ** 30;
@@ -64,7 +76,9 @@ const OPS = 1_000_000;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const self = fileURLToPath(import.meta.url);
-const LOOP_NAME = { pages: "w1AllocPages", order: "w1AllocOrder" };
+const LOOP_NAME = { pages: "w1AllocPages", order: "w1AllocOrder", heap: "w3Heap" };
+/** bench/heap's W3 pool: 64 MiB, half of it live, sizes log-uniform over [16, 2048). */
+const HEAP_BYTES = 64 * 2 ** 20;
 
 // ---------------------------------------------------------------------------------------------
 // The child: one W1 loop, run until V8 has settled on its code.
@@ -74,6 +88,7 @@ const LOOP_NAME = { pages: "w1AllocPages", order: "w1AllocOrder" };
  */
 let liveAddresses = new Float64Array(0);
 let liveOrders = new Uint8Array(0);
+let liveSizes = new Float64Array(0);
 
 /** W1 (bench/workloads.ts `runSteady`) calling `allocPages(2^k)` and `free`. */
 function w1AllocPages(a, ops, totalPages, targetPercent) {
@@ -147,7 +162,49 @@ function w1AllocOrder(a, ops, totalPages, targetPercent) {
   return failures;
 }
 
+/** W3 (bench/heap/workload.ts, without its failure handling): malloc while below the live target, else free. */
+function w3Heap(h, ops, liveTarget) {
+  let x = 0x9e3779b9 | 0;
+  let n = 0;
+  let live = 0;
+  let failures = 0;
+  for (let op = 0; op < ops; op++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    if (live < liveTarget) {
+      const r = x >>> 0;
+      const e = r % 7;
+      const size = (16 << e) + ((r >>> 3) % (16 << e));
+      const p = h.malloc(size);
+      if (p === null) {
+        failures++;
+        continue;
+      }
+      liveAddresses[n] = p;
+      liveSizes[n] = size;
+      n++;
+      live += size;
+    } else {
+      const idx = (x >>> 1) % n;
+      h.free(liveAddresses[idx]);
+      live -= liveSizes[idx];
+      n--;
+      liveAddresses[idx] = liveAddresses[n];
+      liveSizes[idx] = liveSizes[n];
+    }
+  }
+  return failures;
+}
+
 async function child(entry, loop) {
+  if (loop === "heap") {
+    const { Heap } = await import(entry);
+    liveAddresses = new Float64Array(HEAP_BYTES / 16);
+    liveSizes = new Float64Array(HEAP_BYTES / 16);
+    for (let r = 0; r < RUNS; r++) w3Heap(new Heap(new ArrayBuffer(HEAP_BYTES)), OPS, HEAP_BYTES / 2);
+    return;
+  }
   const { BuddyAllocator } = await import(entry);
   const run = loop === "pages" ? w1AllocPages : w1AllocOrder;
   const totalPages = (POOL_BYTES / PAGE_SIZE) | 0;
@@ -205,7 +262,7 @@ function main() {
   const problems = [];
   try {
     for (const build of builds) {
-      for (const loop of ["pages", "order"]) {
+      for (const loop of ["pages", "order", "heap"]) {
         const name = LOOP_NAME[loop];
         const flags = [
           ...build.loader,
@@ -236,14 +293,18 @@ function main() {
         const r = analyse(trace, name);
         const missing = HOT_PATH[loop].filter((f) => !r.inlined.has(f));
         const ok = r.problem === null && missing.length === 0;
-        console.log(`${ok ? "ok  " : "FAIL"} ${label}: ${describe(r)}`);
-        if (r.problem) problems.push(`${label}: ${r.problem}`);
+        const advisory = ADVISORY.has(loop);
+        console.log(`${ok ? "ok  " : advisory ? "WARN" : "FAIL"} ${label}: ${describe(r)}`);
+        const found = [];
+        if (r.problem) found.push(`${label}: ${r.problem}`);
         if (missing.length > 0) {
-          problems.push(
-            `${label}: V8 no longer inlines ${missing.join(", ")} into the W1 loop` +
+          found.push(
+            `${label}: V8 no longer inlines ${missing.join(", ")} into the loop` +
               (r.notInlined.length > 0 ? ` (candidates left out: ${r.notInlined.join(", ")})` : ""),
           );
         }
+        if (advisory) for (const f of found) console.log(`     (advisory, not a failure) ${f}`);
+        else problems.push(...found);
       }
     }
   } finally {
@@ -252,7 +313,7 @@ function main() {
   }
   if (problems.length > 0) fail(problems);
   console.log(
-    `check:inline: the hot path is inlined into every W1 loop (${builds.map((b) => b.name).join(", ")})`,
+    `check:inline: the page allocator's hot path is inlined into every W1 loop (${builds.map((b) => b.name).join(", ")})`,
   );
 }
 
