@@ -7,7 +7,9 @@
  * the other halves for later. Small requests then go into blocks already split, next to live
  * blocks, and large free blocks stay whole for large requests. Scattered placement (the first free
  * block after a moving cursor, as before) split large blocks while small free ones waited
- * elsewhere: on one thread at 85% live it failed 100 times as many requests (README).
+ * elsewhere, and failed far more requests at high occupancy (README, "Placement", has the
+ * figures). Keep the newest-first, keep-the-first-half order: the placement tests and
+ * `npm run bench:concurrent -- --placement-only` measure what it is for.
  *
  * The lock-free tree has no free lists, and shared ones would put every thread on the same few
  * words, so each handle keeps private ones: per order a ring of block indices it has reason to

@@ -13,8 +13,9 @@
  * runs.ts for what is done across blocks.
  *
  * Placement: the smallest non-empty order that fits, and within it the block freed last (LIFO):
- * on our workloads it fragments no more than lowest-address placement and costs a quarter of the
- * time (README, "Placement"). The metadata layout is described in page-map.ts.
+ * on our workloads it fragments no more than lowest-address placement and is several times
+ * faster (README, "Placement", has the measurement). The metadata layout is described in
+ * page-map.ts.
  *
  * Bad input (validate.ts, and the rule in src/errors.ts): every public method checks each argument
  * before it does anything with it, without converting it, and throws AllocError INVALID_ARGUMENT
@@ -72,16 +73,22 @@ export class BuddyAllocator implements Inspectable {
   readonly sectionOrder: number;
   /** @internal */
   readonly sectionBytes: number = Number.NaN;
-  /** @internal */
-  map: PageMap;
-  /** @internal */
-  directory: SectionDirectory;
-  /** @internal Managed regions, sorted by start; bytes. */
-  readonly regionStart: number[] = [];
-  /** @internal */
-  readonly regionEnd: number[] = [];
-  /** @internal Pages managed (the sum of the regions). */
-  totalPages = 0;
+  /*
+   * The state below is private: only this class changes it. The helper modules that read it
+   * (inspect.ts, constrained.ts, runs.ts, alloc-options.ts) and the heap's inspection get it
+   * through the read-only accessors further down, typed by their own narrow interfaces
+   * (`Inspectable`, `ConstrainedTarget`); the fast paths here read the fields themselves.
+   */
+  /** The metadata (page-map.ts); replaced when sections are added. */
+  private metadata: PageMap;
+  /** Slot of each present section's number; rebuilt with `metadata`. */
+  private sections: SectionDirectory;
+  /** Managed regions, sorted by start; bytes. */
+  private readonly starts: number[] = [];
+  /** The regions' ends (exclusive), in the order of `starts`. */
+  private readonly ends: number[] = [];
+  /** Pages managed (the sum of the regions). */
+  private managedPages = 0;
   /**
    * The window: the longest run of present sections that are adjacent in memory, where slot and
    * address convert by one multiply, without the directory. Most allocators are one window.
@@ -126,8 +133,8 @@ export class BuddyAllocator implements Inspectable {
     this.invPageSize = 1 / pageSize;
     this.pageShift = pageSize < 2 ** 31 ? log2Exact(pageSize) | 0 : 0;
     this.pageMask = pageSize < 2 ** 31 ? (pageSize - 1) | 0 : 0;
-    this.map = new PageMap(maxOrder, this.sectionOrder, new Float64Array(0), this.sectionBytes);
-    this.directory = new SectionDirectory(this.map.sectionNumber);
+    this.metadata = new PageMap(maxOrder, this.sectionOrder, new Float64Array(0), this.sectionBytes);
+    this.sections = new SectionDirectory(this.metadata.sectionNumber);
   }
 
   /**
@@ -138,21 +145,21 @@ export class BuddyAllocator implements Inspectable {
    */
   addRegion(start: number, length: number): Region {
     const [first, end] = wholePages(this.pageSize, start, length);
-    const at = placeRegion(this.regionStart, this.regionEnd, first, end);
-    const added = missingSections(this.map, this.directory, first, end, this.sectionBytes);
+    const at = placeRegion(this.starts, this.ends, first, end);
+    const added = missingSections(this.metadata, this.sections, first, end, this.sectionBytes);
     if (added.length > 0) {
-      if (this.map.external) {
+      if (this.metadata.external) {
         throw new AllocError(
           "INVALID_ARGUMENT",
           "an allocator over caller storage grows only by extendRegion",
         );
       }
-      this.adopt(withSections(this.map, added, this.maxOrder, this.sectionBytes));
+      this.adopt(withSections(this.metadata, added, this.maxOrder, this.sectionBytes));
     }
-    this.regionStart.splice(at, 0, first);
-    this.regionEnd.splice(at, 0, end);
+    this.starts.splice(at, 0, first);
+    this.ends.splice(at, 0, end);
     const pages = (end - first) / this.pageSize;
-    this.totalPages += pages;
+    this.managedPages += pages;
     this.releaseRange(first / this.pageSize, end / this.pageSize);
     return { start: first, length: end - first };
   }
@@ -194,13 +201,13 @@ export class BuddyAllocator implements Inspectable {
     const [first, end] = wholePages(a.pageSize, start, length);
     const fresh = freshOf(open) as boolean; // mapInStorage refuses anything but a boolean
     a.adopt(mapInStorage(a, first, end, storage, fresh));
-    if (fresh) a.map.clear();
-    a.regionStart.push(first);
-    a.regionEnd.push(first);
+    if (fresh) a.metadata.clear();
+    a.starts.push(first);
+    a.ends.push(first);
     if (fresh) a.extendRegion(end);
     else {
-      a.regionEnd[0] = end;
-      a.totalPages = (end - first) / a.pageSize;
+      a.ends[0] = end;
+      a.managedPages = (end - first) / a.pageSize;
     }
     return a;
   }
@@ -220,15 +227,15 @@ export class BuddyAllocator implements Inspectable {
    * limits (checked before anything is built); OVERLAP never (nothing lies above the last region).
    */
   extendRegion(end: number): void {
-    validateExtension(end, this.regionEnd);
-    const last = this.regionEnd.length - 1;
-    const from = this.regionEnd[last];
+    validateExtension(end, this.ends);
+    const last = this.ends.length - 1;
+    const from = this.ends[last];
     const to = Math.floor(end / this.pageSize) * this.pageSize;
     if (to <= from) return;
-    const grown = appendSections(this.map, to, this.sectionBytes);
-    if (grown !== this.map) this.adopt(grown);
-    this.regionEnd[last] = to;
-    this.totalPages += (to - from) / this.pageSize;
+    const grown = appendSections(this.metadata, to, this.sectionBytes);
+    if (grown !== this.metadata) this.adopt(grown);
+    this.ends[last] = to;
+    this.managedPages += (to - from) / this.pageSize;
     this.releaseRange(from / this.pageSize, to / this.pageSize);
   }
 
@@ -246,7 +253,7 @@ export class BuddyAllocator implements Inspectable {
   allocPages(count: number, options?: AllocOptions): number | null {
     const order = orderOfCount(count, this.maxOrder);
     if (options !== undefined) return this.allocWith(count, order, options);
-    const slot = this.map.take(order, 0);
+    const slot = this.metadata.take(order, 0);
     return slot < 0 ? null : this.addressOf(slot);
   }
 
@@ -267,7 +274,7 @@ export class BuddyAllocator implements Inspectable {
       rejectOrder(order, this.maxOrder);
     }
     if (tag !== 0) validateTag(tag);
-    const slot = this.map.take(order, tag);
+    const slot = this.metadata.take(order, tag);
     return slot < 0 ? null : this.addressOf(slot);
   }
 
@@ -290,13 +297,13 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block; INVALID_ARGUMENT for a non-address.
    */
   free(address: number): void {
-    const map = this.map;
+    const map = this.metadata;
     const slot = this.slotOf(address);
     // A slot of -1 (not a managed page, or not a number) reads undefined, which fails the test.
-    // ALLOCATED is the state byte's top bit; `>=` is a few bytes of bytecode shorter than `&`,
-    // and with `allocPages` the alloc and free paths are within bytes of V8's inlining budget
-    // (the note on `take` in page-map.ts): no `slot < 0 ? 0 :` guard here, which pays for the
-    // `typeof` test in `slotOf`.
+    // ALLOCATED is the state byte's top bit; `>=` is shorter bytecode than `&`, and no
+    // `slot < 0 ? 0 :` guard, which pays for the `typeof` test in `slotOf`: the alloc and free
+    // paths must stay within V8's inlining budget (the rule on `take` in page-map.ts; check with
+    // `npm run check:inline`).
     const state = map.state[slot];
     if (!(state >= ALLOCATED)) this.rejectAddress(address, "free");
     map.release(slot, state & ORDER_MASK);
@@ -308,7 +315,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live allocation.
    */
   sizeOf(address: number): number {
-    return this.map.pagesOf(this.liveSlot(address, "sizeOf")) * this.pageSize;
+    return this.metadata.pagesOf(this.liveSlot(address, "sizeOf")) * this.pageSize;
   }
 
   /**
@@ -329,7 +336,7 @@ export class BuddyAllocator implements Inspectable {
    * @throws AllocError NOT_ALLOCATED unless `address` starts a live block.
    */
   tagOf(address: number): number {
-    return this.map.tagOf(this.liveSlot(address, "tagOf"));
+    return this.metadata.tagOf(this.liveSlot(address, "tagOf"));
   }
 
   /**
@@ -339,7 +346,7 @@ export class BuddyAllocator implements Inspectable {
    */
   setTag(address: number, tag: number): void {
     validateTag(tag);
-    this.map.setTag(this.liveSlot(address, "setTag"), tag);
+    this.metadata.setTag(this.liveSlot(address, "setTag"), tag);
   }
 
   /**
@@ -349,8 +356,8 @@ export class BuddyAllocator implements Inspectable {
    */
   orderOf(address: number): number {
     const slot = this.liveSlot(address, "orderOf");
-    const state = this.map.state[slot];
-    return state & RUN ? orderForPages(this.map.pagesOf(slot)) : state & ORDER_MASK;
+    const state = this.metadata.state[slot];
+    return state & RUN ? orderForPages(this.metadata.pagesOf(slot)) : state & ORDER_MASK;
   }
 
   /** Occupancy figures; bytes unless named pages. Walks the free lists: O(free blocks). */
@@ -389,7 +396,7 @@ export class BuddyAllocator implements Inspectable {
 
   /** The managed regions in address order (bytes, whole pages). */
   regions(): Region[] {
-    return this.regionStart.map((start, i) => ({ start, length: this.regionEnd[i] - start }));
+    return this.starts.map((start, i) => ({ start, length: this.ends[i] - start }));
   }
 
   /**
@@ -400,9 +407,34 @@ export class BuddyAllocator implements Inspectable {
     checkAllocator(this);
   }
 
+  /** @internal The metadata, for reading (inspect.ts, constrained.ts, runs.ts, the heap's inspection). */
+  get map(): PageMap {
+    return this.metadata;
+  }
+
+  /** @internal The section directory, for reading (its size is part of `stats().metadataBytes`). */
+  get directory(): SectionDirectory {
+    return this.sections;
+  }
+
+  /** @internal The managed regions' starts, sorted (bytes); see `regions()` for a copy. */
+  get regionStart(): readonly number[] {
+    return this.starts;
+  }
+
+  /** @internal The managed regions' ends (exclusive), in the order of `regionStart`. */
+  get regionEnd(): readonly number[] {
+    return this.ends;
+  }
+
+  /** @internal Pages managed (the sum of the regions). */
+  get totalPages(): number {
+    return this.managedPages;
+  }
+
   /** @internal Pages in free blocks, counted from the free lists: O(free blocks). */
   get freePages(): number {
-    return countFreePages(this.map);
+    return countFreePages(this.metadata);
   }
 
   /** @internal The metadata slot of a page-aligned managed address, or -1 (also for a non-number). */
@@ -427,9 +459,9 @@ export class BuddyAllocator implements Inspectable {
       const page = offset * this.invPageSize;
       return (page | 0) === page ? this.windowSlot + page : -1;
     }
-    const index = this.directory.indexOf(Math.floor(address * this.invSectionBytes));
+    const index = this.sections.indexOf(Math.floor(address * this.invSectionBytes));
     if (index < 0) return -1;
-    const page = (address - this.map.sectionAddress[index]) * this.invPageSize;
+    const page = (address - this.metadata.sectionAddress[index]) * this.invPageSize;
     if ((page | 0) !== page) return -1;
     return (index << this.sectionOrder) + page;
   }
@@ -447,29 +479,29 @@ export class BuddyAllocator implements Inspectable {
     const page = slot - this.windowSlot;
     if (page >= 0 && page < this.windowPages) return this.windowAddress + page * this.pageSize;
     const s = this.sectionOrder;
-    return this.map.sectionAddress[slot >>> s] + (slot & ((1 << s) - 1)) * this.pageSize;
+    return this.metadata.sectionAddress[slot >>> s] + (slot & ((1 << s) - 1)) * this.pageSize;
   }
 
   /** Frees pages [firstPage, endPage) as maximal aligned blocks, highest first (so LIFO lists hand out low ones first). */
   private releaseRange(firstPage: number, endPage: number): void {
     const blocks = alignedBlocks(firstPage, endPage, this.maxOrder);
     for (let i = blocks.length - 2; i >= 0; i -= 2) {
-      this.map.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
+      this.metadata.release(this.slotOf(blocks[i] * this.pageSize), blocks[i + 1]);
     }
   }
 
   /** Makes `map` the metadata and rebuilds what is derived from its sections. */
   private adopt(map: PageMap): void {
-    this.map = map;
-    this.directory = new SectionDirectory(map.sectionNumber);
+    this.metadata = map;
+    this.sections = new SectionDirectory(map.sectionNumber);
     this.placeWindow();
   }
 
   /** Points the window at the longest run of adjacent present sections. */
   private placeWindow(): void {
-    const [first, length] = longestRun(this.map.sectionNumber);
+    const [first, length] = longestRun(this.metadata.sectionNumber);
     const pages = 2 ** this.sectionOrder;
-    this.windowAddress = length === 0 ? 0 : this.map.sectionAddress[first];
+    this.windowAddress = length === 0 ? 0 : this.metadata.sectionAddress[first];
     this.windowBytes = length * this.sectionBytes;
     this.windowSlot = (first * pages) | 0; // slots < 2^30: keep the field a Smi
     this.windowPages = (length * pages) | 0;
@@ -481,7 +513,7 @@ export class BuddyAllocator implements Inspectable {
 
   private liveSlot(address: number, operation: string): number {
     const slot = this.slotOf(address);
-    if (slot < 0 || (this.map.state[slot] & ALLOCATED) === 0) this.rejectAddress(address, operation);
+    if (slot < 0 || (this.metadata.state[slot] & ALLOCATED) === 0) this.rejectAddress(address, operation);
     return slot;
   }
 

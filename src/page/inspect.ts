@@ -17,8 +17,8 @@ export interface Inspectable {
   readonly sectionOrder: number;
   readonly map: PageMap;
   readonly directory: SectionDirectory;
-  readonly regionStart: number[];
-  readonly regionEnd: number[];
+  readonly regionStart: readonly number[];
+  readonly regionEnd: readonly number[];
   readonly totalPages: number;
   readonly freePages: number;
   slotOf(address: number): number;

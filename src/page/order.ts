@@ -26,7 +26,8 @@ const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
 
 /**
  * 2^k for an integer k in 0..63. On an operation's path use this, not `2 ** k`: with a variable
- * exponent V8 calls libm's pow, which cost a large heap allocation half of its time.
+ * exponent V8 calls libm's pow, a slow call that also allocated (a profile of a large heap
+ * allocation once showed it as the main cost).
  */
 export function pow2(k: number): number {
   return POW2[k];

@@ -56,7 +56,8 @@ import { ctz32, pow2 } from "./order.js";
 /**
  * The state byte's parts, as a file-local const enum so that every compiler (tsc, esbuild) writes
  * the numbers into the code: a module-level `const` costs a load and a TDZ check at each use,
- * which on the alloc/free path was 5% of the instructions.
+ * which on the alloc/free path is a measurable share of the instructions. Keep new constants
+ * that the hot path reads in this enum.
  */
 // biome-ignore lint/suspicious/noConstEnum: file-local, so isolated-module compilers inline it too.
 const enum State {
@@ -349,13 +350,15 @@ export class PageMap {
    * Takes a block of `order`: the head of the smallest non-empty order that fits, split down to
    * `order` (the upper halves go free). Returns its slot, now ALLOCATED with `tag`, or -1 when
    * none fits.
-   * Kept compact on purpose: V8 inlines a call only while the callee's bytecode, with what it
-   * inlines in turn, fits its budget, and the alloc path inlined whole is worth a tenth. The
-   * budget (Node 20): the bytecode already inlined into the caller plus 1.2 times the candidate's
-   * (with what its own optimized code inlined) must stay within 920 bytes. A W1 loop calling
-   * `allocPages` and `free` inlines 447 bytes of alloc path (allocPages 83, orderOfCount 65, take
-   * 244, addressOf 55), then `free`'s 388 (free 73, slotOf 81, release 125, push 109; x1.2 = 466):
-   * 913. Bytes on these paths decide whether `free` is inlined; --trace-turbo-inlining shows it.
+   * Kept compact on purpose. The rule: a caller's loop of `allocPages` (or `allocOrder`) and
+   * `free` must get both paths inlined whole: allocPages, orderOfCount, take and addressOf, then
+   * free, slotOf, release and push. The reason: V8 inlines a call only while the bytecode it has
+   * already inlined into the caller, plus the candidate's (weighted up), stays within a fixed
+   * budget, and these paths together sit just under it; a call instead of the inlined path costs
+   * a measurable share of every operation (README, "Benchmarks"). So every byte of bytecode on
+   * them counts: do not add code to take, release, push, slotOf, addressOf, free, allocPages or
+   * orderOfCount, not even a guard or a helper call, without running `npm run check:inline`
+   * (which fails when the hot path stops being inlined) and `npm run bench:page` before and after.
    */
   take(order: number, tag: number): number {
     const links = this.links;
@@ -411,7 +414,7 @@ export class PageMap {
     state[slot] = 0;
     // Below the section order the buddy is in the same section: slot ^ 2^k.
     // (`k` is the parameter itself, and `slot &= buddy` below: fewer bytes of bytecode, which
-    // V8's inlining budget counts; see the note on `take`.)
+    // V8's inlining budget counts; see the rule on `take`.)
     for (; k < inSection; k = (k + 1) | 0) {
       const buddy = slot ^ (1 << k);
       if (state[buddy] !== (State.FREE | k)) break;

@@ -24,12 +24,14 @@ export const MAX_TAG = 0xffff;
  * @throws AllocError INVALID_ARGUMENT unless count is an integer in 1..2^maxOrder.
  */
 export function orderOfCount(count: number, maxOrder: number): number {
-  // Every count up to 2^31 takes integer arithmetic: ceil(log2 count) = 32 - clz32(count - 1).
-  // (Math.log2 and a variable `2 ** k` are calls into libm, which made allocPages 3.7x allocOrder.)
+  // Every count up to 2^31 takes integer arithmetic: ceil(log2 count) = 32 - clz32(count - 1),
+  // written out here rather than a call to order.ts's orderForPages, which would cost inlining
+  // budget. Never Math.log2 or a variable `2 ** k` on this path: both are calls into libm, which
+  // once made allocPages several times the cost of allocOrder (README, "Benchmarks").
   // `typeof` first: `count >>> 0` or `count - 1` would throw on a BigInt and call an object's
   // valueOf. `>>> 0` admits 0..2^32-1; 0 and counts above 2^31 get order 32 (clz32 of -1, or of
   // 2^31 and more, is 0), above every maxOrder, so the slow path refuses them: no `count > 0`,
-  // whose bytes pay for the `typeof` in V8's inlining budget (the note on `take` in page-map.ts).
+  // whose bytes pay for the `typeof` in V8's inlining budget (the rule on `take` in page-map.ts).
   if (typeof count === "number" && count >>> 0 === count) {
     const order = 32 - Math.clz32(count - 1);
     if (order <= maxOrder) return order;

@@ -140,3 +140,23 @@ describe("free and check", () => {
     });
   }
 });
+
+describe("names shared with the other allocators", () => {
+  it("open and allocPages; attach and alloc stay as deprecated aliases of them", () => {
+    const c = ConcurrentBuddy.create({ size: 16 * 4096, threadId: 0 });
+    const opened = ConcurrentBuddy.open(c.buffer, { threadId: 1, verify: true });
+    const attached = ConcurrentBuddy.attach(c.buffer, { threadId: 2 });
+    const a = opened.allocPages(3);
+    expect(a).not.toBeNull();
+    expect(c.allocatedBlocks().next().value).toEqual({ address: a, order: 2 });
+    const b = attached.alloc(3);
+    expect(b).not.toBeNull();
+    expect(b).not.toBe(a);
+    attached.free(a!);
+    opened.free(b!);
+    expect(c.stats().allocatedBytes).toBe(0);
+    expect(codeOf(() => opened.allocPages(0))).toBe("INVALID_ARGUMENT");
+    expect(codeOf(() => ConcurrentBuddy.open(c.buffer, { verify: 1 as never }))).toBe("INVALID_ARGUMENT");
+    c.check();
+  });
+});
