@@ -68,7 +68,7 @@ import { Placement } from "./placement.js";
 import { recordOf, takenRecords, takeRecord } from "./records.js";
 import { type RecoveredOperation, recordSlotOf, recoverSlot } from "./recover.js";
 import type { Tree } from "./tree.js";
-import type { ConcurrentAttachOptions, ConcurrentBuddyOptions } from "./types.js";
+import type { ConcurrentBuddyOptions, ConcurrentOpenOptions } from "./types.js";
 import { VARIANTS, type Variant, wordCount } from "./variants.js";
 
 /** Spreads thread ids over [0, 1): the fractional parts of t * golden ratio stay far apart. */
@@ -202,12 +202,12 @@ export class ConcurrentBuddy implements TreeView {
    *   a bad threadId or a verify that is not a boolean; CORRUPT for a buffer that does not hold a
    *   ConcurrentBuddy, or with `verify`, a damaged tree or order index.
    */
-  static open(buffer: SharedArrayBuffer, options?: ConcurrentAttachOptions): ConcurrentBuddy {
+  static open(buffer: SharedArrayBuffer, options?: ConcurrentOpenOptions): ConcurrentBuddy {
     return ConcurrentBuddy.openAs("open", buffer, options);
   }
 
   /** @deprecated use {@link ConcurrentBuddy.open} (the same, under the name `Heap.open` uses). */
-  static attach(buffer: SharedArrayBuffer, options?: ConcurrentAttachOptions): ConcurrentBuddy {
+  static attach(buffer: SharedArrayBuffer, options?: ConcurrentOpenOptions): ConcurrentBuddy {
     return ConcurrentBuddy.openAs("attach", buffer, options);
   }
 
@@ -215,14 +215,14 @@ export class ConcurrentBuddy implements TreeView {
   private static openAs(
     name: string,
     buffer: SharedArrayBuffer,
-    options: ConcurrentAttachOptions | undefined,
+    options: ConcurrentOpenOptions | undefined,
   ): ConcurrentBuddy {
     const { threadId, verify = false } = optionsObject(options, `${name}: options`) ?? {};
     validateThreadId(threadId);
     if (typeof verify !== "boolean") {
       throw new AllocError("INVALID_ARGUMENT", `${name}: verify must be a boolean, got ${showCount(verify)}`);
     }
-    const g = readHeader(buffer);
+    const g = readHeader(buffer, name);
     if (verify) checkTree(viewOf(buffer, g));
     return new ConcurrentBuddy(buffer, g, threadId);
   }

@@ -1,4 +1,9 @@
 /** The concurrent allocator's public surface (re-exports only). */
 export { ConcurrentBuddy } from "./concurrent-buddy.js";
 export type { RecoveredOperation } from "./recover.js";
-export type { ConcurrentAttachOptions, ConcurrentBuddyOptions, ConcurrentHandleOptions } from "./types.js";
+export type {
+  ConcurrentAttachOptions,
+  ConcurrentBuddyOptions,
+  ConcurrentHandleOptions,
+  ConcurrentOpenOptions,
+} from "./types.js";

@@ -167,13 +167,14 @@ export function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer 
 }
 
 /**
- * Reads and validates the header of a buffer made by `ConcurrentBuddy.create`.
+ * Reads and validates the header of a buffer made by `ConcurrentBuddy.create`, for `caller`
+ * (the method name its messages give: `open`, or the deprecated `attach`).
  * @throws AllocError INVALID_ARGUMENT when `buffer` is not a SharedArrayBuffer, CORRUPT when its
  *   bytes are not a ConcurrentBuddy of this version.
  */
-export function readHeader(buffer: unknown): Geometry {
+export function readHeader(buffer: unknown, caller = "open"): Geometry {
   if (!isSharedArrayBuffer(buffer)) {
-    throw new AllocError("INVALID_ARGUMENT", `attach needs a SharedArrayBuffer, got ${showCount(buffer)}`);
+    throw new AllocError("INVALID_ARGUMENT", `${caller} needs a SharedArrayBuffer, got ${showCount(buffer)}`);
   }
   if (buffer.byteLength < TREE_WORD * 4) {
     throw new AllocError(

@@ -14,7 +14,7 @@ export interface ConcurrentHandleOptions {
 }
 
 /** Options of `ConcurrentBuddy.open`. */
-export interface ConcurrentAttachOptions extends ConcurrentHandleOptions {
+export interface ConcurrentOpenOptions extends ConcurrentHandleOptions {
   /**
    * Run the full `check()` before returning the handle, and throw AllocError CORRUPT if the tree
    * or the order index is damaged (default false; O(nodes)). Only while no other thread allocates
@@ -22,6 +22,9 @@ export interface ConcurrentAttachOptions extends ConcurrentHandleOptions {
    */
   verify?: boolean;
 }
+
+/** @deprecated use {@link ConcurrentOpenOptions} (the options of `open`, formerly `attach`). */
+export type ConcurrentAttachOptions = ConcurrentOpenOptions;
 
 /** Options of `ConcurrentBuddy.create`. */
 export interface ConcurrentBuddyOptions extends ConcurrentHandleOptions {

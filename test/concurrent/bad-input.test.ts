@@ -153,6 +153,8 @@ describe("bad options: INVALID_ARGUMENT, the buffer unchanged (no thread id take
     const error = expectRejected(a, () => ConcurrentBuddy.attach(impostor), "INVALID_ARGUMENT");
     expect(error.message).toBe("attach needs a SharedArrayBuffer, got a SharedArrayBuffer");
     expectRejected(a, () => ConcurrentBuddy.attach(new ArrayBuffer(8192) as Any), "INVALID_ARGUMENT");
+    const opened = expectRejected(a, () => ConcurrentBuddy.open(impostor), "INVALID_ARGUMENT");
+    expect(opened.message).toBe("open needs a SharedArrayBuffer, got a SharedArrayBuffer");
   });
 
   it("reads each option once", () => {
