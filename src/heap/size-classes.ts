@@ -42,10 +42,16 @@
  * where neighbouring slabs of other threads would share its cache line).
  */
 export const HINT_BITS = 16;
+/** The trailer's words, as a const enum so that `slackIndex` compiles to literals. */
+// biome-ignore lint/suspicious/noConstEnum: inlined as literals by tsc and esbuild, which the hot paths need
+const enum Trailer {
+  HEAD = 0,
+  BITMAP = 1,
+}
 /** Trailer word (offset from the trailer's Int32 index t): the hint and the free count (HINT_BITS). */
-export const T_HEAD = 0;
+export const T_HEAD = Trailer.HEAD;
 /** Trailer word: the first word of the free bitmap. */
-export const T_BITMAP = 1;
+export const T_BITMAP = Trailer.BITMAP;
 /** Mask of the hint in the T_HEAD word (the free count is `word >>> HINT_BITS`). */
 export const HINT_MASK = 0xffff;
 
@@ -69,7 +75,7 @@ export function remoteIndex(h: SlabGeometry, cls: number, slab: number): number 
 
 /** Uint16 index of the slack array of the trailer at Int32 index `t` with `words` bitmap words. */
 export function slackIndex(t: number, words: number): number {
-  return (t + T_BITMAP + words) << 1;
+  return (t + Trailer.BITMAP + words) << 1;
 }
 
 /** The slack of a free object: above any class size, so that `check` tells free from live. */

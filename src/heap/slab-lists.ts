@@ -6,9 +6,32 @@
  */
 import type { HeapCore } from "./core.js";
 import { poison } from "./guard.js";
-import { SIDE_NEXT, SIDE_PREV, SIDE_SHIFT } from "./layout.js";
 import { trailerIndex } from "./size-classes.js";
 import { S_SLABS } from "./threads.js";
+
+/**
+ * The side record's words (layout.ts: SIDE_*, SIDE_SHIFT) and the trailer's bitmap word
+ * (size-classes.ts: T_BITMAP), as const enums that compile to literals on these hot paths: an
+ * imported constant costs a hole check at each use. test/heap/layout-names.test.ts checks that
+ * they equal the originals.
+ */
+// biome-ignore lint/suspicious/noConstEnum: inlined as literals by tsc and esbuild, which the hot paths need
+export const enum Side {
+  OWNER = 0,
+  SIZE = 1,
+  NEXT = 2,
+  PREV = 3,
+}
+/** Page p's side record starts at Int32 index p << SideShift.PAGE (SIDE_SHIFT). */
+// biome-ignore lint/suspicious/noConstEnum: as above
+export const enum SideShift {
+  PAGE = 2,
+}
+/** The trailer's bitmap word (T_BITMAP). */
+// biome-ignore lint/suspicious/noConstEnum: as above
+export const enum TrailerWord {
+  BITMAP = 1,
+}
 
 /** The free count of `slab` (class `cls`), from its trailer's first word (size-classes.ts). */
 export function freeCount(h: HeapCore, cls: number, slab: number): number {
@@ -34,9 +57,9 @@ export function relist(h: HeapCore, lists: number, full: number, cls: number, sl
     dropSlab(h, cls, head);
     head = h.i32[lists + cls];
   }
-  side[(slab << SIDE_SHIFT) + SIDE_NEXT] = head;
-  side[(slab << SIDE_SHIFT) + SIDE_PREV] = -1;
-  if (head >= 0) side[(head << SIDE_SHIFT) + SIDE_PREV] = slab;
+  side[(slab << SideShift.PAGE) + Side.NEXT] = head;
+  side[(slab << SideShift.PAGE) + Side.PREV] = -1;
+  if (head >= 0) side[(head << SideShift.PAGE) + Side.PREV] = slab;
   h.i32[lists + cls] = slab;
 }
 
@@ -44,20 +67,20 @@ export function relist(h: HeapCore, lists: number, full: number, cls: number, sl
 export function push(h: HeapCore, at: number, slab: number): void {
   const side = h.side;
   const head = h.i32[at];
-  side[(slab << SIDE_SHIFT) + SIDE_NEXT] = head;
-  side[(slab << SIDE_SHIFT) + SIDE_PREV] = -1;
-  if (head >= 0) side[(head << SIDE_SHIFT) + SIDE_PREV] = slab;
+  side[(slab << SideShift.PAGE) + Side.NEXT] = head;
+  side[(slab << SideShift.PAGE) + Side.PREV] = -1;
+  if (head >= 0) side[(head << SideShift.PAGE) + Side.PREV] = slab;
   h.i32[at] = slab;
 }
 
 /** Takes `slab` out of the list whose head word is `at`. */
 export function unlink(h: HeapCore, at: number, slab: number): void {
   const side = h.side;
-  const next = side[(slab << SIDE_SHIFT) + SIDE_NEXT];
-  const prev = side[(slab << SIDE_SHIFT) + SIDE_PREV];
+  const next = side[(slab << SideShift.PAGE) + Side.NEXT];
+  const prev = side[(slab << SideShift.PAGE) + Side.PREV];
   if (prev < 0) h.i32[at] = next;
-  else side[(prev << SIDE_SHIFT) + SIDE_NEXT] = next;
-  if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = prev;
+  else side[(prev << SideShift.PAGE) + Side.NEXT] = next;
+  if (next >= 0) side[(next << SideShift.PAGE) + Side.PREV] = prev;
 }
 
 /** Gives an unlisted slab's pages back to the page allocator (clearing its side records). */

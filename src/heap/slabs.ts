@@ -21,12 +21,35 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
-import { SIDE_NEXT, SIDE_OWNER, SIDE_PREV, SIDE_SHIFT } from "./layout.js";
 import { collect, remoteFree } from "./remote.js";
-import { remoteIndex, slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
+import { remoteIndex, slackIndex, trailerIndex } from "./size-classes.js";
 import { dropSlab, freeCount, push, relist, unlink } from "./slab-lists.js";
 import { FREE_KIND } from "./stretches.js";
 import { OP_NONE, S_SLABS } from "./threads.js";
+
+/**
+ * The side record's words (layout.ts: SIDE_*, SIDE_SHIFT) and the trailer's bitmap word
+ * (size-classes.ts: T_BITMAP), as const enums that compile to literals on these hot paths: an
+ * imported constant costs a hole check at each use. test/heap/layout-names.test.ts checks that
+ * they equal the originals.
+ */
+// biome-ignore lint/suspicious/noConstEnum: inlined as literals by tsc and esbuild, which the hot paths need
+export const enum Side {
+  OWNER = 0,
+  SIZE = 1,
+  NEXT = 2,
+  PREV = 3,
+}
+/** Page p's side record starts at Int32 index p << SideShift.PAGE (SIDE_SHIFT). */
+// biome-ignore lint/suspicious/noConstEnum: as above
+export const enum SideShift {
+  PAGE = 2,
+}
+/** The trailer's bitmap word (T_BITMAP). */
+// biome-ignore lint/suspicious/noConstEnum: as above
+export const enum TrailerWord {
+  BITMAP = 1,
+}
 
 /** An object of class `cls` for a request of `size` bytes; its address, or -1 when out of pages. */
 export function slabAlloc(h: HeapCore, cls: number, size: number): number {
@@ -40,25 +63,25 @@ export function slabAlloc(h: HeapCore, cls: number, size: number): number {
   const t = (base + h.trailer[cls]) >>> 2;
   const head = i32[t];
   let w = head & 0xffff; // the hint (HINT_BITS)
-  let bits = i32[t + T_BITMAP + w];
+  let bits = i32[t + TrailerWord.BITMAP + w];
   while (bits === 0) {
     // The free count said there is a free object: past the bitmap, the metadata is damaged.
     if (++w >= h.bitmapWords[cls]) throw damagedSlab(slab);
-    bits = i32[t + T_BITMAP + w];
+    bits = i32[t + TrailerWord.BITMAP + w];
   }
   const low = bits & -bits;
-  i32[t + T_BITMAP + w] = bits ^ low;
+  i32[t + TrailerWord.BITMAP + w] = bits ^ low;
   const free = (head >>> 16) - 1;
   i32[t] = w | (free << 16);
   const index = (w << 5) + 31 - Math.clz32(low);
   h.u16[slackIndex(t, h.bitmapWords[cls]) + index] = h.size[cls] - size;
   if (free === 0) {
     const side = h.side;
-    const s = slab << SIDE_SHIFT;
-    const next = side[s + SIDE_NEXT];
+    const s = slab << SideShift.PAGE;
+    const next = side[s + Side.NEXT];
     i32[h.listBase + cls] = next;
-    if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = -1;
-    side[s + SIDE_NEXT] = -1;
+    if (next >= 0) side[(next << SideShift.PAGE) + Side.PREV] = -1;
+    side[s + Side.NEXT] = -1;
     if (h.fullBase >= 0) push(h, h.fullBase + cls, slab);
   }
   return base + index * h.size[cls];
@@ -86,7 +109,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const off = ptr - h.firstPage;
   if (!(off >= 0 && ptr < h.freeEnd) || ptr >>> 0 !== ptr) return false; // freeEnd: 0 in guard mode
   const side = h.side;
-  const owner = side[((off >>> h.pageShift) << SIDE_SHIFT) + SIDE_OWNER];
+  const owner = side[((off >>> h.pageShift) << SideShift.PAGE) + Side.OWNER];
   const kind = owner & 255;
   if (kind === 0 || kind >= FREE_KIND) return false; // free stretch or large block
   const cls = kind - 1;
@@ -97,7 +120,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   const i32 = h.i32;
   const t = (ptr - rel + h.trailer[cls]) >>> 2;
   const w = index >>> 5;
-  const word = i32[t + T_BITMAP + w];
+  const word = i32[t + TrailerWord.BITMAP + w];
   const bit = 1 << (index & 31);
   if ((word & bit) !== 0) return false;
   // Another thread's slab, or an object another thread freed already: the slow path decides.
@@ -107,7 +130,7 @@ export function slabFreePtr(h: HeapCore, ptr: number): boolean {
   ) {
     return false;
   }
-  i32[t + T_BITMAP + w] = word | bit;
+  i32[t + TrailerWord.BITMAP + w] = word | bit;
   const head = i32[t];
   const free = (head >>> 16) + 1;
   i32[t] = (w < (head & 0xffff) ? w : head & 0xffff) | (free << 16);
@@ -125,7 +148,7 @@ export function slabFree(h: HeapCore, cls: number, slab: number, index: number):
   const base = h.firstPage + slab * h.pageSize;
   const t = (base + h.trailer[cls]) >>> 2;
   const w = index >>> 5;
-  i32[t + T_BITMAP + w] |= 1 << (index & 31);
+  i32[t + TrailerWord.BITMAP + w] |= 1 << (index & 31);
   const head = i32[t];
   const free = (head >>> 16) + 1;
   i32[t] = (w < (head & 0xffff) ? w : head & 0xffff) | (free << 16);
@@ -178,7 +201,7 @@ function newSlab(h: HeapCore, cls: number): number {
     const side = h.side;
     const owner = (slab << 8) | (cls + 1);
     const pages = h.slabPages[cls];
-    for (let p = 0; p < pages; p++) side[((slab + p) << SIDE_SHIFT) + SIDE_OWNER] = owner;
+    for (let p = 0; p < pages; p++) side[((slab + p) << SideShift.PAGE) + Side.OWNER] = owner;
     initSlab(h, cls, slab);
     if (h.threaded) {
       h.ownerOf[slab] = h.holder;
@@ -195,14 +218,14 @@ function newSlab(h: HeapCore, cls: number): number {
 /** Writes the side record and trailer of a new slab: every object free, in no list. */
 function initSlab(h: HeapCore, cls: number, slab: number): void {
   const side = h.side;
-  const s = slab << SIDE_SHIFT;
+  const s = slab << SideShift.PAGE;
   const n = h.objects[cls];
-  side[s + SIDE_NEXT] = -1;
-  side[s + SIDE_PREV] = -1;
+  side[s + Side.NEXT] = -1;
+  side[s + Side.PREV] = -1;
   const t = trailerIndex(h, cls, slab);
   const words = h.bitmapWords[cls];
   h.i32[t] = n << 16; // hint 0, every object free
-  h.i32.fill(-1, t + T_BITMAP, t + T_BITMAP + words);
+  h.i32.fill(-1, t + TrailerWord.BITMAP, t + TrailerWord.BITMAP + words);
   if ((n & 31) !== 0) h.i32[t + words] = (1 << (n & 31)) - 1;
   const slack = slackIndex(t, words);
   h.u16.fill(0xffff, slack, slack + n); // FREE_SLACK

@@ -24,18 +24,31 @@
  */
 import { AllocError } from "../errors.js";
 import type { HeapCore } from "./core.js";
-import {
-  FIT_LEVELS,
-  FIT_SUB,
-  FIT_SUB_LOG2,
-  FIT_WORDS,
-  FREE_KIND,
-  SIDE_NEXT,
-  SIDE_OWNER,
-  SIDE_PREV,
-  SIDE_SHIFT,
-  SIDE_SIZE,
-} from "./layout.js";
+import { FIT_LEVELS, FIT_SUB, FIT_SUB_LOG2, FIT_WORDS, FREE_KIND } from "./layout.js";
+
+/**
+ * The side record's words (layout.ts: SIDE_*, SIDE_SHIFT) and the trailer's bitmap word
+ * (size-classes.ts: T_BITMAP), as const enums that compile to literals on these hot paths: an
+ * imported constant costs a hole check at each use. test/heap/layout-names.test.ts checks that
+ * they equal the originals.
+ */
+// biome-ignore lint/suspicious/noConstEnum: inlined as literals by tsc and esbuild, which the hot paths need
+export const enum Side {
+  OWNER = 0,
+  SIZE = 1,
+  NEXT = 2,
+  PREV = 3,
+}
+/** Page p's side record starts at Int32 index p << SideShift.PAGE (SIDE_SHIFT). */
+// biome-ignore lint/suspicious/noConstEnum: as above
+export const enum SideShift {
+  PAGE = 2,
+}
+/** The trailer's bitmap word (T_BITMAP). */
+// biome-ignore lint/suspicious/noConstEnum: as above
+export const enum TrailerWord {
+  BITMAP = 1,
+}
 
 // The index's sizes and FREE_KIND are in layout.ts, with every other byte of the heap's layout.
 export { FIT_WORDS, FREE_KIND };
@@ -67,27 +80,27 @@ function insert(h: HeapCore, p: number, pages: number): void {
   const c = classOf(pages);
   const at = h.fitBase + 1 + FIT_LEVELS + c;
   const head = i32[at];
-  side[(p << SIDE_SHIFT) + SIDE_OWNER] = (p << 8) | FREE_KIND;
-  side[(p << SIDE_SHIFT) + SIDE_SIZE] = pages;
-  side[(p << SIDE_SHIFT) + SIDE_NEXT] = head;
-  side[(p << SIDE_SHIFT) + SIDE_PREV] = -1;
-  if (head >= 0) side[(head << SIDE_SHIFT) + SIDE_PREV] = p;
+  side[(p << SideShift.PAGE) + Side.OWNER] = (p << 8) | FREE_KIND;
+  side[(p << SideShift.PAGE) + Side.SIZE] = pages;
+  side[(p << SideShift.PAGE) + Side.NEXT] = head;
+  side[(p << SideShift.PAGE) + Side.PREV] = -1;
+  if (head >= 0) side[(head << SideShift.PAGE) + Side.PREV] = p;
   i32[at] = p;
   const f = c >>> FIT_SUB_LOG2;
   i32[h.fitBase + 1 + f] |= 1 << (c & (FIT_SUB - 1));
   i32[h.fitBase] |= 1 << f;
-  if (pages > 1) side[((p + pages - 1) << SIDE_SHIFT) + SIDE_OWNER] = (p << 8) | FREE_KIND;
+  if (pages > 1) side[((p + pages - 1) << SideShift.PAGE) + Side.OWNER] = (p << 8) | FREE_KIND;
 }
 
 /** Unlists the stretch starting at `p` and clears its records. @returns its length. */
 function remove(h: HeapCore, p: number): number {
   const side = h.side;
   const i32 = h.i32;
-  const pages = side[(p << SIDE_SHIFT) + SIDE_SIZE];
+  const pages = side[(p << SideShift.PAGE) + Side.SIZE];
   const c = classOf(pages);
-  const next = side[(p << SIDE_SHIFT) + SIDE_NEXT];
-  const prev = side[(p << SIDE_SHIFT) + SIDE_PREV];
-  if (prev >= 0) side[(prev << SIDE_SHIFT) + SIDE_NEXT] = next;
+  const next = side[(p << SideShift.PAGE) + Side.NEXT];
+  const prev = side[(p << SideShift.PAGE) + Side.PREV];
+  if (prev >= 0) side[(prev << SideShift.PAGE) + Side.NEXT] = next;
   else {
     i32[h.fitBase + 1 + FIT_LEVELS + c] = next;
     if (next < 0) {
@@ -97,31 +110,31 @@ function remove(h: HeapCore, p: number): number {
       if (bits === 0) i32[h.fitBase] &= ~(1 << f);
     }
   }
-  if (next >= 0) side[(next << SIDE_SHIFT) + SIDE_PREV] = prev;
-  side[(p << SIDE_SHIFT) + SIDE_OWNER] = 0;
-  side[(p << SIDE_SHIFT) + SIDE_SIZE] = 0;
-  side[(p << SIDE_SHIFT) + SIDE_NEXT] = 0;
-  side[(p << SIDE_SHIFT) + SIDE_PREV] = 0;
-  if (pages > 1) side[((p + pages - 1) << SIDE_SHIFT) + SIDE_OWNER] = 0;
+  if (next >= 0) side[(next << SideShift.PAGE) + Side.PREV] = prev;
+  side[(p << SideShift.PAGE) + Side.OWNER] = 0;
+  side[(p << SideShift.PAGE) + Side.SIZE] = 0;
+  side[(p << SideShift.PAGE) + Side.NEXT] = 0;
+  side[(p << SideShift.PAGE) + Side.PREV] = 0;
+  if (pages > 1) side[((p + pages - 1) << SideShift.PAGE) + Side.OWNER] = 0;
   return pages;
 }
 
 /** True when a free stretch starts at page `p`. */
 function startsStretch(h: HeapCore, p: number): boolean {
-  const owner = h.side[(p << SIDE_SHIFT) + SIDE_OWNER];
+  const owner = h.side[(p << SideShift.PAGE) + Side.OWNER];
   return (owner & 255) === FREE_KIND && owner >>> 8 === p;
 }
 
 /** Pages of the free stretch starting at `p`, or 0 when none starts there. */
 export function stretchAt(h: HeapCore, p: number): number {
-  return p < h.pageCount && startsStretch(h, p) ? h.side[(p << SIDE_SHIFT) + SIDE_SIZE] : 0;
+  return p < h.pageCount && startsStretch(h, p) ? h.side[(p << SideShift.PAGE) + Side.SIZE] : 0;
 }
 
 /** Pages [p, p + pages) became free: lists them, merged with the free stretches on both sides. */
 export function releaseStretch(h: HeapCore, p: number, pages: number): void {
   const side = h.side;
   if (p > 0) {
-    const before = side[((p - 1) << SIDE_SHIFT) + SIDE_OWNER];
+    const before = side[((p - 1) << SideShift.PAGE) + Side.OWNER];
     if ((before & 255) === FREE_KIND) {
       const start = before >>> 8;
       pages += remove(h, start);
@@ -167,10 +180,10 @@ export function fitStretch(h: HeapCore, pages: number, alignPages: number): numb
   // Bounded: no list holds more stretches than there are pages, so a longer walk is a loop.
   let guard = h.pageCount;
   for (let k = classOf(pages); k <= Math.min(c, FIT_LEVELS * FIT_SUB - 1); k++) {
-    for (let p = i32[h.fitBase + 1 + FIT_LEVELS + k]; p >= 0; p = h.side[(p << SIDE_SHIFT) + SIDE_NEXT]) {
+    for (let p = i32[h.fitBase + 1 + FIT_LEVELS + k]; p >= 0; p = h.side[(p << SideShift.PAGE) + Side.NEXT]) {
       if (--guard < 0)
         throw new AllocError("CORRUPT", `free-stretch list ${k} loops (heap metadata damaged)`);
-      if (alignedFrom(h, p, alignPages) + pages <= p + h.side[(p << SIDE_SHIFT) + SIDE_SIZE]) return p;
+      if (alignedFrom(h, p, alignPages) + pages <= p + h.side[(p << SideShift.PAGE) + Side.SIZE]) return p;
     }
   }
   return -1;
@@ -199,7 +212,11 @@ export function takeStretch(h: HeapCore, stretch: number, p: number, pages: numb
 export function countListed(h: HeapCore, limit: number): number {
   let n = 0;
   for (let c = 0; c < FIT_LEVELS * FIT_SUB; c++) {
-    for (let p = h.i32[h.fitBase + 1 + FIT_LEVELS + c]; p >= 0; p = h.side[(p << SIDE_SHIFT) + SIDE_NEXT]) {
+    for (
+      let p = h.i32[h.fitBase + 1 + FIT_LEVELS + c];
+      p >= 0;
+      p = h.side[(p << SideShift.PAGE) + Side.NEXT]
+    ) {
       if (++n > limit) return n;
     }
   }
@@ -223,13 +240,17 @@ export function checkIndex(h: HeapCore, stretches: Map<number, number>): string 
     for (let s = 0; s < FIT_SUB; s++) {
       const c = (f << FIT_SUB_LOG2) | s;
       let previous = -1;
-      for (let p = i32[h.fitBase + 1 + FIT_LEVELS + c]; p !== -1; p = side[(p << SIDE_SHIFT) + SIDE_NEXT]) {
+      for (
+        let p = i32[h.fitBase + 1 + FIT_LEVELS + c];
+        p !== -1;
+        p = side[(p << SideShift.PAGE) + Side.NEXT]
+      ) {
         const pages = stretches.get(p);
         if (pages === undefined)
           return `free-stretch list ${c} holds page ${p}, which starts no free stretch`;
         if (classOf(pages) !== c) return `a free stretch of ${pages} pages is in list ${c}`;
         if (listed.has(p)) return `free stretch at page ${p} is listed twice (or its list loops)`;
-        if (side[(p << SIDE_SHIFT) + SIDE_PREV] !== previous)
+        if (side[(p << SideShift.PAGE) + Side.PREV] !== previous)
           return `free stretch at page ${p} has a broken back link`;
         listed.add(p);
         previous = p;
