@@ -36,7 +36,10 @@ function valueImports(file) {
     const clause = m[3];
     const braces = clause.match(/^\{([^}]*)\}$/s);
     if (braces) {
-      const names = braces[1].split(",").map((s) => s.trim()).filter(Boolean);
+      const names = braces[1]
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (names.length > 0 && names.every((n) => n.startsWith("type "))) continue;
     }
     deps.push(resolve(dirname(file), m[4].replace(/\.js$/, ".ts")));

@@ -96,7 +96,7 @@ export class CrossPlacer implements Placer {
 
   constructor(o: PlacementOptions) {
     this.allocator = concurrentPlacer(o);
-    this.freer = ConcurrentBuddy.attach(this.allocator.buffer, { threadId: 1 });
+    this.freer = ConcurrentBuddy.open(this.allocator.buffer, { threadId: 1 });
   }
 
   allocOrder(order: number): number | null {

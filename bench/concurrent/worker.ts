@@ -66,7 +66,7 @@ class HeapPages implements Subject {
 }
 
 function open(r: Round): Subject {
-  if (kind === "packed" || kind === "node") return ConcurrentBuddy.attach(r.buffer, { threadId: r.worker });
+  if (kind === "packed" || kind === "node") return ConcurrentBuddy.open(r.buffer, { threadId: r.worker });
   if (kind === "heap") return new HeapPages(Heap.open(r.buffer), r.pageSize);
   if (kind === "locked") return LockedBuddy.attach(r.buffer, r.pageSize, r.maxOrder, r.size / r.pageSize);
   if (kind === "private") {

@@ -92,7 +92,7 @@ function openSaved(file: string, bytes: Uint8Array, start: number, io: CliIO): I
   new Uint8Array(shared).set(bytes);
   let c: ConcurrentBuddy;
   try {
-    c = ConcurrentBuddy.attach(shared);
+    c = ConcurrentBuddy.open(shared);
   } catch {
     throw new Error(`${file}: not a saved heap or concurrent allocator (${(heapError as Error).message})`);
   }

@@ -222,7 +222,7 @@ export class ConcurrentBuddy implements TreeView {
     if (typeof verify !== "boolean") {
       throw new AllocError("INVALID_ARGUMENT", `${name}: verify must be a boolean, got ${showCount(verify)}`);
     }
-    const g = readHeader(buffer, name);
+    const g = readHeader(buffer, wordCount, name);
     if (verify) checkTree(viewOf(buffer, g));
     return new ConcurrentBuddy(buffer, g, threadId);
   }

@@ -33,7 +33,12 @@
  * stats or the block lists.
  */
 import { AllocError, showCount } from "../errors.js";
-import { VARIANTS, type Variant, wordCount } from "./variants.js";
+
+/** Tree layouts: "packed" (several levels per word) or "node" (the paper's one node per word). */
+export type Variant = "packed" | "node";
+
+/** Header codes of the variants, index = code (the tree modules are in variants.ts). */
+export const VARIANTS: readonly Variant[] = ["packed", "node"];
 
 /** Header word 0 of every ConcurrentBuddy buffer: "NBBS". */
 export const MAGIC = 0x4e424253;
@@ -168,11 +173,16 @@ export function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer 
 
 /**
  * Reads and validates the header of a buffer made by `ConcurrentBuddy.create`, for `caller`
- * (the method name its messages give: `open`, or the deprecated `attach`).
+ * (the method name its messages give: `open`, or the deprecated `attach`). `wordCount` gives
+ * the tree words a variant needs (variants.ts: passed in, so this file imports no tree).
  * @throws AllocError INVALID_ARGUMENT when `buffer` is not a SharedArrayBuffer, CORRUPT when its
  *   bytes are not a ConcurrentBuddy of this version.
  */
-export function readHeader(buffer: unknown, caller = "open"): Geometry {
+export function readHeader(
+  buffer: unknown,
+  wordCount: (variant: Variant, g: Geometry) => number,
+  caller = "open",
+): Geometry {
   if (!isSharedArrayBuffer(buffer)) {
     throw new AllocError("INVALID_ARGUMENT", `${caller} needs a SharedArrayBuffer, got ${showCount(buffer)}`);
   }

@@ -3,11 +3,9 @@ import { NodeTree } from "./node-tree.js";
 import { PackedTree } from "./packed-tree.js";
 import type { Tree, TreeShape } from "./tree.js";
 
-/** Tree layouts: "packed" (several levels per word) or "node" (the paper's one node per word). */
-export type Variant = "packed" | "node";
+import type { Variant } from "./layout.js";
 
-/** Header codes of the variants, index = code. */
-export const VARIANTS: readonly Variant[] = ["packed", "node"];
+export { VARIANTS, type Variant } from "./layout.js";
 
 /** Words of tree a variant needs for a shape. */
 export function wordCount(variant: Variant, shape: TreeShape): number {
