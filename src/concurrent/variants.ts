@@ -1,9 +1,9 @@
 /** The tree variants a ConcurrentBuddy can be built on, by name and by header code. */
+
+import type { Variant } from "./layout.js";
 import { NodeTree } from "./node-tree.js";
 import { PackedTree } from "./packed-tree.js";
 import type { Tree, TreeShape } from "./tree.js";
-
-import type { Variant } from "./layout.js";
 
 export { VARIANTS, type Variant } from "./layout.js";
 
