@@ -22,6 +22,10 @@ function run(script: string): Promise<{ code: number | null; stdout: string; std
 const examples: [string, RegExp][] = [
   ["examples/file-blocks/main.mjs", /^file-blocks: reopened .* found 3 allocations .*: ok$/m],
   ["examples/gpu-suballoc/main.mjs", /^gpu-suballoc: 9 meshes at 256-byte alignment .*: ok$/m],
+  [
+    "examples/workers/main.mjs",
+    /^workers: 500 heap blocks and 500 page blocks .* doomed true\/none; 6 blocks .*: ok$/m,
+  ],
   ["examples/wasm/main.mjs", /^wasm: heap at \d+ .* a 2000-node list built by wasm .*: ok$/m],
 ];
 
