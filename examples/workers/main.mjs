@@ -24,7 +24,10 @@ async function supervisor() {
 
   const recovered = [];
   function start(role, extra = {}, transfer = []) {
-    const w = new Worker(new URL(import.meta.url), { workerData: { ...shared, role, ...extra }, transferList: transfer });
+    const w = new Worker(new URL(import.meta.url), {
+      workerData: { ...shared, role, ...extra },
+      transferList: transfer,
+    });
     // A worker's first message is its thread ids ({ heap, pages }), its second its result.
     let gotIds;
     let gotResult;
@@ -110,7 +113,10 @@ async function worker({ role, heapMemory, meta, pageData, port }) {
         return;
       }
       const words = new Int32Array(heapMemory, m.ptr, m.size >> 2);
-      assert.ok(words.every((w) => w === m.i), "the producer's bytes arrive");
+      assert.ok(
+        words.every((w) => w === m.i),
+        "the producer's bytes arrive",
+      );
       assert.ok(new Uint8Array(pageData, m.page, PAGE).every((b) => b === (m.i & 255)));
       heap.free(m.ptr); // a block another thread allocated: one Atomics.or into its slab
       pages.free(m.page);
