@@ -3,6 +3,7 @@ export * from "./concurrent/index.js";
 export { AllocError, type AllocErrorCode } from "./errors.js";
 export * from "./heap/index.js";
 export { BuddyAllocator } from "./page/buddy-allocator.js";
+export type { PageStorage } from "./page/page-map.js";
 export type {
   AllocAtOptions,
   AllocatedBlock,

@@ -43,7 +43,7 @@ import { isPowerOfTwo, isSafeNonNegative } from "../numbers.js";
 import { log2Exact } from "../page/order.js";
 import type { AllocatorStats, Block } from "../page/types.js";
 import { optionsObject, orderOfCount } from "../page/validate.js";
-import { blocksOf, checkTree, locate, statsOf, type TreeView, viewOf } from "./inspect.js";
+import { blocksOf, checkTree, locate, statsOf, viewOf } from "./inspect.js";
 import {
   bufferBytes,
   COUNTER_SLOTS,
@@ -75,7 +75,9 @@ import { VARIANTS, type Variant, wordCount } from "./variants.js";
 const GOLDEN = 0.6180339887498949;
 
 /** A handle on a lock-free buddy allocator shared through a SharedArrayBuffer. */
-export class ConcurrentBuddy implements TreeView {
+export class ConcurrentBuddy {
+  // A TreeView (inspect.ts) by shape, without `implements`: the clause would name the @internal
+  // members that the published declarations leave out. Its callers check the shape.
   /** The shared state; pass it to `open` in another thread. */
   readonly buffer: SharedArrayBuffer;
   /** Bytes per page. */

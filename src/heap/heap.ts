@@ -32,6 +32,7 @@ import { claimSlot, S_CLAIM } from "./threads.js";
 import type {
   HeapOptions,
   HeapStats,
+  HeapView,
   LiveAllocation,
   OpenOptions,
   TypedArray,
@@ -76,7 +77,7 @@ export class Heap {
    * @param options start, length, maxLength, pageSize, minAlign: see {@link HeapOptions}.
    * @throws AllocError INVALID_ARGUMENT for memory that is none of the three kinds, options that
    * are not an object (or undefined), a bad option, or a range too small for its metadata.
-   * @param opened @internal `Heap.open`'s handle on an existing heap, to wrap instead of creating
+   * @param opened (internal) `Heap.open`'s handle on an existing heap, to wrap instead of creating
    * one (then `options` is not read).
    */
   constructor(memory: HeapMemory, options?: HeapOptions, opened?: HeapCore) {
@@ -361,7 +362,7 @@ export class Heap {
    * @throws AllocError INVALID_ARGUMENT for a bad length or constructor (checked before anything
    * is allocated), or a constructor that threw (its error is the `cause`) or returned another object.
    */
-  allocArray<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T | null {
+  allocArray<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): HeapView<T> | null {
     const bytes = elementBytes(type, "allocArray");
     if (!safe(length)) throw invalid("allocArray", "length must be a safe non-negative integer", length);
     if (length * bytes > this.capacity) {
@@ -386,7 +387,7 @@ export class Heap {
         "allocArray: the constructor did not return a typed array over the block it was given",
       );
     }
-    return view as T;
+    return view as HeapView<T>;
   }
 
   /**
@@ -399,7 +400,10 @@ export class Heap {
   }
 
   /** An `allocArray` view that frees itself at the end of a `using` scope. Null when there is no room. */
-  scopedArray<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): ScopedArray<T> | null {
+  scopedArray<T extends TypedArray>(
+    type: TypedArrayConstructor<T>,
+    length: number,
+  ): ScopedArray<HeapView<T>> | null {
     const view = this.allocArray(type, length);
     return view === null ? null : new ScopedArray(this, view);
   }

@@ -1,13 +1,14 @@
 /** The heap: malloc and free inside an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory. */
 export { Heap } from "./heap.js";
 export { FORMAT_VERSION as HEAP_FORMAT_VERSION, TAG_LARGE, TAG_SLAB } from "./layout.js";
-export type { HeapMemory } from "./memory.js";
+export type { HeapMemory, WasmMemoryLike } from "./memory.js";
 export { ScopedArray, ScopedBlock } from "./scoped.js";
 export { MAX_SMALL } from "./size-classes.js";
 export type {
   ClassStats,
   HeapOptions,
   HeapStats,
+  HeapView,
   LiveAllocation,
   OpenOptions,
   TypedArray,

@@ -5,8 +5,18 @@
  */
 import { AllocError } from "../errors.js";
 
-/** What a heap can manage. */
-export type HeapMemory = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
+/**
+ * The parts of a `WebAssembly.Memory` the public types name. Structural, so that the declarations
+ * compile without the DOM lib or @types/node (a Node project with `lib: ["ES2022"]` has no
+ * `WebAssembly` namespace); at run time only a real `WebAssembly.Memory` is accepted.
+ */
+export interface WasmMemoryLike {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(delta: number): number;
+}
+
+/** What a heap can manage: an ArrayBuffer, a SharedArrayBuffer or a `WebAssembly.Memory`. */
+export type HeapMemory = ArrayBuffer | SharedArrayBuffer | WasmMemoryLike;
 
 /** The ES2024 resizable/growable parts of ArrayBuffer and SharedArrayBuffer (not in the ES2022 lib). */
 interface Growable {
@@ -22,7 +32,7 @@ interface Growable {
 export const WASM_PAGE = 65536;
 
 /** True when `m` is a WebAssembly.Memory. */
-export function isWasmMemory(m: unknown): m is WebAssembly.Memory {
+export function isWasmMemory(m: unknown): m is WasmMemoryLike {
   return typeof WebAssembly !== "undefined" && m instanceof WebAssembly.Memory;
 }
 

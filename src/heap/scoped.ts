@@ -17,8 +17,21 @@ export interface Frees {
   free(ptr: number): void;
 }
 
-/** What both scoped kinds share: a pointer freed at most once, by `free()` or by disposal. */
-abstract class ScopedAllocation implements Disposable {
+declare global {
+  /**
+   * `Symbol.dispose`, declared the way @types/node declares it, so that these declarations compile
+   * without lib esnext.disposable (`lib: ["ES2022", "DOM"]`); it merges with that lib's own.
+   */
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
+/**
+ * What both scoped kinds share: a pointer freed at most once, by `free()` or by disposal. (It is a
+ * `Disposable` by shape: naming that interface would need lib esnext.disposable in every consumer.)
+ */
+abstract class ScopedAllocation {
   private live = true;
   /**
    * @param heap the heap it came from

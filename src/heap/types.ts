@@ -133,3 +133,32 @@ export interface TypedArrayConstructor<T extends TypedArray> {
   readonly BYTES_PER_ELEMENT: number;
   new (buffer: ArrayBuffer | SharedArrayBuffer, byteOffset: number, length: number): T;
 }
+
+/**
+ * The view `allocArray` returns for a constructor of `T`: the same kind of array over any buffer
+ * (`Float64Array`, that is `Float64Array<ArrayBufferLike>`, not `Float64Array<ArrayBuffer>`): a heap
+ * may live in a SharedArrayBuffer. A subclass of a typed array is typed as its built-in base.
+ */
+export type HeapView<T extends TypedArray> = T extends Float64Array
+  ? Float64Array
+  : T extends Float32Array
+    ? Float32Array
+    : T extends Int32Array
+      ? Int32Array
+      : T extends Uint32Array
+        ? Uint32Array
+        : T extends Int16Array
+          ? Int16Array
+          : T extends Uint16Array
+            ? Uint16Array
+            : T extends Int8Array
+              ? Int8Array
+              : T extends Uint8ClampedArray
+                ? Uint8ClampedArray
+                : T extends Uint8Array
+                  ? Uint8Array
+                  : T extends BigInt64Array
+                    ? BigInt64Array
+                    : T extends BigUint64Array
+                      ? BigUint64Array
+                      : T;

@@ -31,7 +31,6 @@ import { appendSections, missingSections, withSections } from "./grow.js";
 import {
   checkAllocator,
   countFreePages,
-  type Inspectable,
   iterateBlocks,
   locateBlock,
   rejectAddress,
@@ -64,7 +63,9 @@ import {
 } from "./validate.js";
 
 /** A buddy page allocator. Addresses and sizes are bytes; counts are pages. */
-export class BuddyAllocator implements Inspectable {
+export class BuddyAllocator {
+  // An Inspectable (page/inspect.ts) by shape, without `implements`: the clause would name the
+  // @internal members that the published declarations leave out. Its callers check the shape.
   /** Bytes per page. */
   readonly pageSize: number;
   /** Largest block order; a block of order k is `pageSize * 2^k` bytes. */
