@@ -7,7 +7,8 @@
  * - ESM: `import { BuddyAllocator, Heap, ConcurrentBuddy, AllocError }`, each used;
  * - CommonJS: the same through `require` (Node's require(esm), Node 20.19+ and 22.12+);
  * - TypeScript: a consumer compiled with `skipLibCheck: false` and `strict`, once with
- *   `lib: ["ES2022"]` and @types/node, once with `lib: ["ES2022", "DOM"]` and no node types.
+ *   `lib: ["ES2022"]` and @types/node, once with `lib: ["ES2022", "DOM"]` and no node types, and
+ *   once with `lib: ["ESNext", "DOM"]` and @types/node plus a file that uses `using`.
  *
  * No network: the tarball has no dependencies, and TypeScript and @types/node are this repo's
  * (node_modules/typescript, and `typeRoots` pointing at node_modules/@types).
@@ -16,7 +17,7 @@
  *
  * Exits 1 with the failing step's output on any failure.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -36,6 +37,16 @@ function run(what, file, args, cwd) {
     failures.push(`${what}:\n${`${e.stdout ?? ""}${e.stderr ?? ""}`.trim() || e.message}`);
     return null;
   }
+}
+
+/** `run`, without waiting: the checks of the installed package run side by side. */
+function runAsync(what, file, args, cwd) {
+  return new Promise((done) => {
+    execFile(file, args, { cwd, encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) failures.push(`${what}:\n${`${stdout ?? ""}${stderr ?? ""}`.trim() || error.message}`);
+      done(error ? null : stdout);
+    });
+  });
 }
 
 function check(what, ok) {
@@ -125,10 +136,10 @@ console.log("ok");
     "cjs.cjs",
     `const { AllocError, BuddyAllocator, ConcurrentBuddy, Heap } = require("buddy-alloc");\n${body}`,
   );
-  for (const file of ["esm.mjs", "cjs.cjs"]) {
-    const out = run(`node ${file}`, process.execPath, [file], app);
+  const pending = ["esm.mjs", "cjs.cjs"].map(async (file) => {
+    const out = await runAsync(`node ${file}`, process.execPath, [file], app);
     if (out !== null) check(`node ${file} printed ${JSON.stringify(out)}`, out.trim() === "ok");
-  }
+  });
 
   // 4. TypeScript consumers (type-checked only: the declarations are what is under test).
   write(
@@ -185,7 +196,20 @@ try {
 }
 `,
   );
-  const tsconfig = (name, options) =>
+  write(
+    "using.ts",
+    `import { Heap } from "buddy-alloc";
+
+// Explicit resource management, where the consumer's lib has it (merges with its Symbol.dispose).
+const heap = new Heap(new WebAssembly.Memory({ initial: 1 }));
+{
+  using block = heap.scoped(64);
+  using view = heap.scopedArray(Float64Array, 4);
+  if (block !== null && view !== null) view.view[0] = block.ptr;
+}
+`,
+  );
+  const tsconfig = (name, options, files = ["consumer.ts"]) =>
     write(
       name,
       `${JSON.stringify(
@@ -199,7 +223,7 @@ try {
             noEmit: true,
             ...options,
           },
-          files: ["consumer.ts"],
+          files,
         },
         null,
         2,
@@ -207,9 +231,16 @@ try {
     );
   tsconfig("tsconfig.node.json", { lib: ["ES2022"], types: ["node"], typeRoots: [typeRoots] });
   tsconfig("tsconfig.dom.json", { lib: ["ES2022", "DOM"], types: [] });
-  for (const config of ["tsconfig.node.json", "tsconfig.dom.json"]) {
-    run(`tsc -p ${config} (a TypeScript consumer)`, process.execPath, [tsc, "-p", config], app);
+  tsconfig("tsconfig.esnext.json", { lib: ["ESNext", "DOM"], types: ["node"], typeRoots: [typeRoots] }, [
+    "consumer.ts",
+    "using.ts",
+  ]);
+  for (const config of ["tsconfig.node.json", "tsconfig.dom.json", "tsconfig.esnext.json"]) {
+    pending.push(
+      runAsync(`tsc -p ${config} (a TypeScript consumer)`, process.execPath, [tsc, "-p", config], app),
+    );
   }
+  await Promise.all(pending);
 } catch (e) {
   if (e.message !== "stop") failures.push(`smoke test: ${e.stack}`);
 } finally {
@@ -222,5 +253,5 @@ if (failures.length > 0) {
   process.exit(1);
 }
 console.log(
-  `check:package: the packed tarball installs; ESM import, CommonJS require and TypeScript (ES2022 + node, ES2022 + DOM) consumers work (${seconds} s)`,
+  `check:package: the packed tarball installs; ESM import, CommonJS require and TypeScript (ES2022 + node, ES2022 + DOM, ESNext + DOM + node with using) consumers work (${seconds} s)`,
 );
