@@ -1,23 +1,7 @@
-/**
- * Crash recovery with real threads: a worker running a busy alloc/free loop is terminated at a
- * random moment (usually inside an allocator call) while a survivor keeps allocating and freeing;
- * the test then calls `recover` on the victim's thread id, still with the survivor running.
- * Afterwards `check()` passes, the victim's recorded blocks are still allocated (no more than one
- * block it had not yet recorded besides), and once every block is freed, every top-order block
- * can be allocated. The survivor must make progress while the victim lies dead and before it is
- * recovered (nobody waits on it), and must stop when told (a watchdog fails the test otherwise).
- *
- * The worker is bundled once with esbuild (tsx's own dependency) so that the 100+ victims, one
- * per trial, start in milliseconds; the survivor lives through all trials.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { buildSync } from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConcurrentBuddy } from "../../src/index.js";
+import { bundledWorker, xorshift } from "../worker-bundle.js";
 import { SLOTS_AT, type Trial } from "./kill-worker.js";
 
 const TRIALS = Number(process.env.KILL_TRIALS ?? 120);
@@ -26,35 +10,7 @@ const MAX_ORDER = 10;
 const BUDGET = 48;
 const WATCHDOG_MS = 10_000;
 
-let dir = "";
-let bundle = "";
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "buddy-kill-"));
-  bundle = join(dir, "kill-worker.mjs");
-  buildSync({
-    entryPoints: [fileURLToPath(new URL("./kill-worker.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile: bundle,
-    logLevel: "error",
-  });
-});
-
-afterAll(() => {
-  if (dir !== "") rmSync(dir, { recursive: true, force: true });
-});
-
-function xorshift(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
+const bundle = bundledWorker(new URL("./kill-worker.ts", import.meta.url), "buddy-kill-");
 
 /** Resolves once `ready()` holds, polling; rejects after WATCHDOG_MS naming `what`. */
 async function until(ready: () => boolean, what: string): Promise<void> {
@@ -93,7 +49,7 @@ function expectWholeAfterFreeing(a: ConcurrentBuddy, at: string): void {
 
 describe.each(["packed", "node"] as const)("killed workers are recovered (%s tree)", (variant) => {
   it(`${TRIALS} seeded trials: a victim terminated mid-loop, recovered while a survivor runs`, async () => {
-    const survivor = new Worker(bundle, { workerData: { role: "survivor" } });
+    const survivor = new Worker(bundle(), { workerData: { role: "survivor" } });
     let survivorError: unknown = null;
     survivor.on("error", (e) => {
       survivorError = e;
@@ -116,7 +72,7 @@ describe.each(["packed", "node"] as const)("killed workers are recovered (%s tre
         survivor.postMessage(s);
         const v = newTrial(a, seed * 5);
         const vLive = new Int32Array(v.live);
-        const victim = new Worker(bundle, { workerData: { role: "victim", trial: v } });
+        const victim = new Worker(bundle(), { workerData: { role: "victim", trial: v } });
         victim.on("error", () => {});
         // Let the victim fill its slots, then kill it at a seeded moment some operations later.
         const killAt = 200 + random(4000);

@@ -1,33 +1,9 @@
-/**
- * Controlled interleavings of a threaded heap: each worker's atomic accesses to the heap's
- * buffer are scheduling points (interleave-worker.ts), granted one at a time by the test in an
- * order drawn from a seeded random source that sometimes keeps one worker running for a while
- * and sometimes switches at every step. The workers malloc and free small and large blocks,
- * realloc them and free each other's (remote frees), so they meet at the page lock (new slabs,
- * emptied slabs, large blocks) and in each other's slabs' remote-free bitmaps.
- *
- * In the "dies" scenarios one worker is paused forever at a random step inside a heap call, after
- * a random part of its script (some seeds: only while it holds the page lock, some only while it
- * does not), never granted again, then terminated: a thread that died there. The others go on for a while (spinning on the page lock if the dead one held it),
- * then the dead thread is recovered: by the test's thread while the others are paused at their
- * steps, or by a recoverer worker whose steps are scheduled among theirs. Then the others finish.
- *
- * Afterwards: no worker saw a block overlap a live one (an owner table of 16-byte units) or a
- * pattern overwritten; `check()` passes; every block the dead worker's books name is still live,
- * and the only live block nobody names is at most one that was the dead thread's when it was
- * recovered; once everything is freed and trimmed every page is free, and the whole page range
- * can be allocated again. Each run is reproducible from its seed; INTERLEAVE_SEEDS runs more.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { buildSync } from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WAITERS } from "../../src/heap/lock.js";
 import { OP_NONE, R_OP, S_RECORD, S_SLABS } from "../../src/heap/threads.js";
 import { Heap } from "../../src/index.js";
+import { bundledWorker, xorshift } from "../worker-bundle.js";
 import {
   BOOK_WORDS,
   booked,
@@ -52,25 +28,7 @@ const SEEDS = Number(process.env.INTERLEAVE_SEEDS ?? 4);
 const ONLY_SEED = process.env.INTERLEAVE_SEED === undefined ? undefined : Number(process.env.INTERLEAVE_SEED);
 const STUCK_MS = 10_000;
 
-let dir = "";
-let bundle = "";
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "heap-interleave-"));
-  bundle = join(dir, "interleave-worker.mjs");
-  buildSync({
-    entryPoints: [fileURLToPath(new URL("./interleave-worker.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile: bundle,
-    logLevel: "error",
-  });
-});
-
-afterAll(() => {
-  if (dir !== "") rmSync(dir, { recursive: true, force: true });
-});
+const bundle = bundledWorker(new URL("./interleave-worker.ts", import.meta.url), "heap-interleave-");
 
 interface Scenario {
   workers: number;
@@ -91,16 +49,6 @@ interface Outcome {
 
 /** Most steps of one run: beyond, a thread spins for good (on a lock nobody will release). */
 const MAX_STEPS = 200_000;
-
-function xorshift(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 async function exploreOnce(s: Scenario, seed: number, outcome: Outcome): Promise<void> {
   const at = `seed ${seed}`;
@@ -129,7 +77,7 @@ async function exploreOnce(s: Scenario, seed: number, outcome: Outcome): Promise
         seed,
         ops: s.ops,
       };
-      const w = new Worker(bundle, { workerData: job });
+      const w = new Worker(bundle(), { workerData: job });
       pool.push(w);
       const ready = new Promise<void>((resolve, reject) => {
         w.once("message", () => resolve());

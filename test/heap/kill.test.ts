@@ -1,31 +1,9 @@
-/**
- * Thread death on a threaded heap, with real threads: two workers (a victim and a survivor) run a
- * busy loop of malloc / free / realloc of small, mid and large sizes on a small heap (so that new
- * slabs, large blocks and the page lock come up every few operations), handing blocks to each
- * other so that frees cross threads. The victim is terminated at a seeded random moment, mostly
- * inside a heap call, sometimes holding the page lock; on its 'exit' the test calls
- * `heap.recover(victimId)` while the survivor keeps running. The survivor must go on and stop
- * when told, within a watchdog's bound: no thread may hang on the dead one.
- *
- * Afterwards, in the main thread: the page lock is free, `check()` passes, every block the
- * workers' tables name is still live and holds its pattern, and the only live allocation nobody
- * names is at most one block of the victim's (allocated, not yet recorded when it died), listed
- * under its thread id. Once everything is freed and the heap trimmed, every page is free and the
- * whole page range can be allocated again as large blocks.
- *
- * The worker is bundled once with esbuild (tsx's own dependency), so that each trial's two
- * workers start in milliseconds. KILL_TRIALS raises the number of trials (default 100).
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { buildSync } from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WAITERS } from "../../src/heap/lock.js";
 import { OP_NONE, R_OP, S_RECORD, S_SLABS } from "../../src/heap/threads.js";
 import { Heap, type LiveAllocation } from "../../src/index.js";
+import { bundledWorker, xorshift } from "../worker-bundle.js";
 import {
   BUDGET,
   C_HEAD,
@@ -47,35 +25,7 @@ const MiB = 1 << 20;
 /** How long the survivor may take to make progress, or to stop when told. */
 const WATCHDOG_MS = 5000;
 
-let dir = "";
-let bundle = "";
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "heap-kill-"));
-  bundle = join(dir, "kill-worker.mjs");
-  buildSync({
-    entryPoints: [fileURLToPath(new URL("./kill-worker.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile: bundle,
-    logLevel: "error",
-  });
-});
-
-afterAll(() => {
-  if (dir !== "") rmSync(dir, { recursive: true, force: true });
-});
-
-function xorshift(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
+const bundle = bundledWorker(new URL("./kill-worker.ts", import.meta.url), "heap-kill-");
 
 /** Resolves once `ready()` holds, polling; rejects after WATCHDOG_MS naming `what`. */
 async function until(ready: () => boolean, what: string): Promise<void> {
@@ -119,7 +69,7 @@ interface Agent {
 }
 
 function start(): Agent {
-  const agent: Agent = { worker: new Worker(bundle), failure: null };
+  const agent: Agent = { worker: new Worker(bundle()), failure: null };
   agent.worker.on("error", (e) => {
     agent.failure ??= e;
   });
