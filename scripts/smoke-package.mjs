@@ -119,22 +119,37 @@ heap.free(xs);
 heap.free(p);
 
 const c = ConcurrentBuddy.create({ size: 1 << 20, pageSize: 4096 });
-const q = c.alloc(1);
-if (typeof q !== "number" || q < 0) throw new Error("ConcurrentBuddy.alloc: " + q);
+const q = c.allocPages(1);
+if (typeof q !== "number" || q < 0) throw new Error("ConcurrentBuddy.allocPages: " + q);
 c.free(q);
 
 let code = null;
 try { heap.malloc(-1); } catch (e) { if (e instanceof AllocError) code = e.code; }
 if (code !== "INVALID_ARGUMENT") throw new Error("AllocError: got " + code);
+
+// The subpaths: the simulator and the visualisations, kept out of the root.
+if (typeof sim.replay !== "function" || typeof sim.WORKLOADS !== "object") throw new Error("buddy-alloc/sim");
+if (typeof viz.memoryMapSvg !== "function") throw new Error("buddy-alloc/viz");
+if ("replay" in root || "memoryMapSvg" in root) throw new Error("the root exports the tooling");
+const svg = viz.memoryMapSvg(sim.pageTarget(a).map(), { width: 200 });
+if (!svg.startsWith("<svg")) throw new Error("memoryMapSvg: " + svg.slice(0, 40));
 console.log("ok");
 `;
   write(
     "esm.mjs",
-    `import { AllocError, BuddyAllocator, ConcurrentBuddy, Heap } from "buddy-alloc";\n${body}`,
+    `import { AllocError, BuddyAllocator, ConcurrentBuddy, Heap } from "buddy-alloc";
+import * as root from "buddy-alloc";
+import * as sim from "buddy-alloc/sim";
+import * as viz from "buddy-alloc/viz";
+${body}`,
   );
   write(
     "cjs.cjs",
-    `const { AllocError, BuddyAllocator, ConcurrentBuddy, Heap } = require("buddy-alloc");\n${body}`,
+    `const root = require("buddy-alloc");
+const { AllocError, BuddyAllocator, ConcurrentBuddy, Heap } = root;
+const sim = require("buddy-alloc/sim");
+const viz = require("buddy-alloc/viz");
+${body}`,
   );
   const pending = ["esm.mjs", "cjs.cjs"].map(async (file) => {
     const out = await runAsync(`node ${file}`, process.execPath, [file], app);
@@ -155,6 +170,8 @@ console.log("ok");
   ScopedArray,
   type WasmMemoryLike,
 } from "buddy-alloc";
+import { pageTarget, type ReplayResult, replay, WORKLOADS } from "buddy-alloc/sim";
+import { memoryMapSvg } from "buddy-alloc/viz";
 
 const a: BuddyAllocator = new BuddyAllocator({ pageSize: 4096, maxOrder: 4 });
 a.addRegion(0, 1 << 16);
@@ -183,8 +200,13 @@ const wasmHeap = new Heap(wasmMemory);
 void wasmHeap;
 
 const c = ConcurrentBuddy.create({ size: 1 << 20, pageSize: 4096 });
-const q: number | null = c.alloc(1);
+const q: number | null = c.allocPages(1);
 if (q !== null) c.free(q);
+
+const svg: string = memoryMapSvg(pageTarget(a).map(), { width: 200 });
+void svg;
+const run: ReplayResult = replay(WORKLOADS.steady.generate({ ops: 100, seed: 1, memory: 1 << 20, pageSize: 4096 }), pageTarget({ memory: 1 << 20 }));
+void run;
 
 try {
   heap.malloc(-1);

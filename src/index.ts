@@ -17,5 +17,3 @@ export type {
   Region,
 } from "./page/types.js";
 export { MAX_TAG } from "./page/validate.js";
-export * from "./sim/index.js";
-export * from "./viz/index.js";

@@ -6,7 +6,8 @@
  * "exact runs" checked, allocations are runs of exactly the pages asked for ({ exact: true }),
  * drawn with their own size; the totals show the rounding waste of the live allocations.
  */
-import { AllocError, BuddyAllocator, formatBytes, mapGeometry, memoryMapSvg } from "/dist/index.js";
+import { AllocError, BuddyAllocator } from "/dist/index.js";
+import { formatBytes, mapGeometry, memoryMapSvg } from "/dist/viz/index.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_ORDERS = 10;
