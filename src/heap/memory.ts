@@ -11,7 +11,12 @@ import { AllocError } from "../errors.js";
  * `WebAssembly` namespace); at run time only a real `WebAssembly.Memory` is accepted.
  */
 export interface WasmMemoryLike {
+  /** The memory's current buffer; a new object after every `grow`. */
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Grows the memory by `delta` WebAssembly pages (64 KiB each) and returns its previous size in
+   * pages. @throws RangeError when the memory cannot grow that far (past its maximum).
+   */
   grow(delta: number): number;
 }
 

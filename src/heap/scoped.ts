@@ -14,6 +14,7 @@ import { viewOffsetOf } from "./validate.js";
  * against this keeps this file free of heap.ts, which creates scoped allocations.)
  */
 export interface Frees {
+  /** Frees the allocation at `ptr` (a byte offset in the heap's buffer); throws as `Heap.free` does. */
   free(ptr: number): void;
 }
 
@@ -54,6 +55,10 @@ abstract class ScopedAllocation {
     this.heap.free(this.ptr);
   }
 
+  /**
+   * Frees the allocation at the end of a `using` scope, like `free()`: does nothing when it is
+   * already freed. @throws whatever the heap's `free` throws (AllocError CORRUPT in guard mode).
+   */
   [Symbol.dispose](): void {
     this.free();
   }

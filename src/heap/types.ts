@@ -69,11 +69,13 @@ export interface LiveAllocation {
 export interface ClassStats {
   /** Object size of the class. */
   size: number;
-  /** Bytes per slab, and objects per slab (the rest is its trailer: bitmap and slack bytes). */
+  /** Bytes per slab: its objects, then its trailer (bitmap and slack bytes). */
   slabBytes: number;
+  /** Objects per slab. */
   objectsPerSlab: number;
   /** Slabs the class holds now. */
   slabs: number;
+  /** Live objects in those slabs. */
   liveObjects: number;
   /** Free objects in those slabs. */
   freeObjects: number;
@@ -97,8 +99,9 @@ export interface HeapStats {
   freeBytes: number;
   /** Bytes of free objects inside slabs. */
   slabFreeBytes: number;
-  /** Bytes of pages held by slabs, and by large blocks. */
+  /** Bytes of pages held by slabs. */
   slabBytes: number;
+  /** Bytes of pages held by large blocks (`large.blockBytes`). */
   largeBytes: number;
   /** Bytes lost to rounding, slab classes and large blocks together. */
   wastedBytes: number;
@@ -109,7 +112,16 @@ export interface HeapStats {
   /** Per size class, in size order. */
   classes: ClassStats[];
   /** Large blocks: count, requested bytes, block bytes and bytes lost to rounding. */
-  large: { count: number; requestedBytes: number; blockBytes: number; wastedBytes: number };
+  large: {
+    /** Live large blocks. */
+    count: number;
+    /** Sum of the requested sizes of the live large blocks. */
+    requestedBytes: number;
+    /** Bytes of pages the live large blocks hold (each a run of whole pages). */
+    blockBytes: number;
+    /** Lost to rounding up to whole pages: `blockBytes - requestedBytes`. */
+    wastedBytes: number;
+  };
   /** The page allocator's own figures. */
   pages: AllocatorStats;
 }
@@ -130,6 +142,7 @@ export type TypedArray =
 
 /** A typed-array constructor, such as `Float64Array`. */
 export interface TypedArrayConstructor<T extends TypedArray> {
+  /** Bytes per element of the array. */
   readonly BYTES_PER_ELEMENT: number;
   new (buffer: ArrayBuffer | SharedArrayBuffer, byteOffset: number, length: number): T;
 }

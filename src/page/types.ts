@@ -45,12 +45,15 @@ export interface AllocAtOptions {
 
 /** A block: its start address (bytes) and order (its size is `pageSize * 2^order` bytes). */
 export interface Block {
+  /** Start address of the block in bytes. */
   address: number;
+  /** Order of the block: it spans `2^order` pages. */
   order: number;
 }
 
 /** A live (allocated) block with its tag. */
 export interface AllocatedBlock extends Block {
+  /** The tag (0..65535) given at allocation; 0 when none was given. */
   tag: number;
 }
 
@@ -71,6 +74,7 @@ export interface BlockInfo extends Block {
   size: number;
   /** True for a run of pages (see {@link PageAllocation}). */
   exact: boolean;
+  /** True when the block is free, false when it is allocated. */
   free: boolean;
   /** The block's tag when allocated, 0 when free. */
   tag: number;
@@ -78,16 +82,23 @@ export interface BlockInfo extends Block {
 
 /** A managed address range in bytes, after rounding inward to whole pages. */
 export interface Region {
+  /** Start address of the region in bytes (a page boundary). */
   start: number;
+  /** Length of the region in bytes (whole pages). */
   length: number;
 }
 
 /** A snapshot of an allocator's occupancy. Bytes unless the name says pages. */
 export interface AllocatorStats {
+  /** Bytes managed: `totalPages * pageSize`. */
   totalBytes: number;
+  /** Bytes in free blocks: `freePages * pageSize`. */
   freeBytes: number;
+  /** Bytes in allocated blocks and runs: `totalBytes - freeBytes`. */
   allocatedBytes: number;
+  /** Pages managed, all regions together. */
   totalPages: number;
+  /** Pages in free blocks. */
   freePages: number;
   /** `freeBlocksByOrder[k]` is the number of free blocks of order k. */
   freeBlocksByOrder: number[];

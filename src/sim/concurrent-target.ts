@@ -20,9 +20,10 @@ export interface ConcurrentTargetOptions {
  * Wraps a ConcurrentBuddy handle; with options instead, makes one over `[0, memory)`.
  * @throws AllocError INVALID_ARGUMENT for bad options (see ConcurrentBuddy.create).
  */
-export function concurrentTarget(
-  source: ConcurrentBuddy | ConcurrentTargetOptions,
-): SimTarget & { readonly concurrent: ConcurrentBuddy } {
+export function concurrentTarget(source: ConcurrentBuddy | ConcurrentTargetOptions): SimTarget & {
+  /** The allocator the target drives (the one given, or the one it made). */
+  readonly concurrent: ConcurrentBuddy;
+} {
   const c =
     source instanceof ConcurrentBuddy
       ? source

@@ -33,7 +33,10 @@ export function heapTagNames(heap: Heap): Record<number, string> {
  * Wraps a heap for the simulator; with options instead, makes one in a new ArrayBuffer.
  * @throws AllocError INVALID_ARGUMENT for bad options (see Heap's constructor).
  */
-export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & { readonly heap: Heap } {
+export function heapTarget(source: Heap | HeapTargetOptions): SimTarget & {
+  /** The heap the target drives (the one given, or the one it made). */
+  readonly heap: Heap;
+} {
   const heap =
     source instanceof Heap
       ? source

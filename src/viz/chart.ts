@@ -26,8 +26,9 @@ export interface ChartOptions {
   xFormat?: (x: number) => string;
   /** Lower and upper bound of the y axis (default: 0 and the largest y, rounded up). */
   yRange?: [number, number];
-  /** Pixels (default 460 x 220). */
+  /** Width of the SVG in pixels (default 460). */
   width?: number;
+  /** Height of the SVG in pixels (default 220). */
   height?: number;
 }
 

@@ -11,14 +11,23 @@ import type { MapModel, SeriesPoint } from "./types.js";
 
 /** The figures of one run that the report shows (a replay's result fits). Bytes unless named. */
 export interface RunFigures {
+  /** Operations run (allocations + frees, including failed and skipped ones). */
   operations: number;
+  /** Allocations that succeeded. */
   allocations: number;
+  /** Frees performed. */
   frees: number;
+  /** Allocations that failed (returned null). */
   failures: number;
+  /** Frees skipped because their allocation had failed. */
   skippedFrees: number;
+  /** Nanoseconds per operation, shown as ns/op (the command line passes `timeOps`'s: the allocator alone). */
   nsPerOp: number;
+  /** Most bytes held by live blocks at once (as the allocator rounds them). */
   peakUsedBytes: number;
+  /** Most bytes requested and live at once. */
   peakRequestedBytes: number;
+  /** Bytes held by live blocks at the end (as the allocator rounds them). */
   usedBytes: number;
   /** Bytes requested and still live at the end. */
   requestedBytes: number;
@@ -26,9 +35,13 @@ export interface RunFigures {
   wasteBytes: number;
   /** Rounding waste over the run, as a share (0..1) of the bytes held (see ReplayResult). */
   meanWasteShare: number;
+  /** Blocks live at the end. */
   liveBlocks: number;
+  /** Fragmentation at the end: `1 - largest free block / free bytes` (0..1). */
   fragmentation: number;
+  /** The highest fragmentation among the samples (0..1). */
   maxFragmentation: number;
+  /** Use and fragmentation over the run, in operation order (drawn as the charts). */
   series: SeriesPoint[];
 }
 
