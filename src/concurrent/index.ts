@@ -1,5 +1,6 @@
 /** The concurrent allocator's public surface (re-exports only). */
 export { ConcurrentBuddy } from "./concurrent-buddy.js";
+export type { Variant as ConcurrentVariant } from "./layout.js";
 export type { RecoveredOperation } from "./recover.js";
 export type {
   ConcurrentAttachOptions,

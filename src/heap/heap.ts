@@ -77,11 +77,15 @@ export class Heap {
    * @param options start, length, maxLength, pageSize, minAlign: see {@link HeapOptions}.
    * @throws AllocError INVALID_ARGUMENT for memory that is none of the three kinds, options that
    * are not an object (or undefined), a bad option, or a range too small for its metadata.
-   * @param opened (internal) `Heap.open`'s handle on an existing heap, to wrap instead of creating
-   * one (then `options` is not read).
    */
+  constructor(memory: HeapMemory, options?: HeapOptions);
+  /**
+   * @internal `Heap.open`'s handle on an existing heap, to wrap instead of creating one (then
+   * `options` is not read). Anything but a HeapCore is ignored.
+   */
+  constructor(memory: HeapMemory, options: HeapOptions | undefined, opened: HeapCore);
   constructor(memory: HeapMemory, options?: HeapOptions, opened?: HeapCore) {
-    if (opened !== undefined) {
+    if (opened instanceof HeapCore) {
       this.core = opened;
     } else {
       const raw = readOptions(options, HEAP_OPTIONS, "new Heap");

@@ -2,7 +2,7 @@
 export { Heap } from "./heap.js";
 export { FORMAT_VERSION as HEAP_FORMAT_VERSION, TAG_LARGE, TAG_SLAB } from "./layout.js";
 export type { HeapMemory, WasmMemoryLike } from "./memory.js";
-export { ScopedArray, ScopedBlock } from "./scoped.js";
+export { type Frees, ScopedArray, ScopedBlock } from "./scoped.js";
 export { MAX_SMALL } from "./size-classes.js";
 export type {
   ClassStats,
