@@ -3,9 +3,11 @@
  * The package as a user gets it: `npm pack` (which builds, through prepack), install the tarball
  * into a scratch project in a temp dir, and use it from there:
  *
- * - the tarball: a LICENSE, no source maps, no `@internal` in the declarations;
+ * - the tarball: a LICENSE, no source maps, no `@internal` in the declarations; every relative
+ *   link of the README, docs/*.md and examples/README.md points at a file the tarball holds;
  * - ESM: `import { BuddyAllocator, Heap, ConcurrentBuddy, AllocError }`, each used;
  * - CommonJS: the same through `require` (Node's require(esm), Node 20.19+ and 22.12+);
+ * - the examples, run from the installed package (node_modules/buddy-alloc/examples);
  * - TypeScript: a consumer compiled with `skipLibCheck: false` and `strict`, once with
  *   `lib: ["ES2022"]` and @types/node, once with `lib: ["ES2022", "DOM"]` and no node types, and
  *   once with `lib: ["ESNext", "DOM"]` and @types/node plus a file that uses `using`.
@@ -20,7 +22,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, posix, resolve } from "node:path";
 
 const repo = resolve(import.meta.dirname, "..");
 const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
@@ -69,6 +71,16 @@ try {
     maps.length === 0,
   );
   check("the tarball has no dist/index.d.ts", paths.includes("dist/index.d.ts"));
+  for (const doc of paths.filter((p) => p === "README.md" || /^(docs|examples)\/[^/]*\.md$/.test(p))) {
+    const text = readFileSync(join(repo, doc), "utf8").replace(/^```[\s\S]*?^```$/gm, "");
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue; // a URL, or an anchor here
+      const file = posix.normalize(posix.join(posix.dirname(doc), target.split("#")[0]));
+      const inPackage =
+        paths.includes(file) || paths.some((p) => p.startsWith(`${file.replace(/\/$/, "")}/`));
+      check(`${doc} links to ${target}, which is not in the package`, inPackage);
+    }
+  }
 
   // 2. A scratch project with the tarball installed.
   const app = join(work, "app");
@@ -155,6 +167,13 @@ ${body}`,
     const out = await runAsync(`node ${file}`, process.execPath, [file], app);
     if (out !== null) check(`node ${file} printed ${JSON.stringify(out)}`, out.trim() === "ok");
   });
+  // The examples as a user finds them in the installed package (they import "buddy-alloc").
+  const examples = [...new Set(paths.filter((p) => /^examples\/[^/]+\/main\.mjs$/.test(p)))];
+  check("the tarball has no examples", examples.length >= 4);
+  for (const example of examples) {
+    const file = join("node_modules", "buddy-alloc", example);
+    pending.push(runAsync(`node ${file}`, process.execPath, [file], app));
+  }
 
   // 4. TypeScript consumers (type-checked only: the declarations are what is under test).
   write(
@@ -275,5 +294,5 @@ if (failures.length > 0) {
   process.exit(1);
 }
 console.log(
-  `check:package: the packed tarball installs; ESM import, CommonJS require and TypeScript (ES2022 + node, ES2022 + DOM, ESNext + DOM + node with using) consumers work (${seconds} s)`,
+  `check:package: the packed tarball installs; ESM import, CommonJS require and TypeScript (ES2022 + node, ES2022 + DOM, ESNext + DOM + node with using) consumers work; its examples run; its documents' links resolve (${seconds} s)`,
 );

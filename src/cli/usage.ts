@@ -26,7 +26,7 @@ written at the end, or none.
 
 options:
   -w, --workload NAMES   steady, fill-drain, kernel, small, buffers, or all (comma-separated)
-  -t, --trace FILE       replay a trace file instead (format: src/sim/README.md)
+  -t, --trace FILE       replay a trace file instead (format: docs/trace-format.md in the package)
   -a, --allocator KINDS  page, page-exact (the page allocator with exact runs of pages),
                          concurrent, heap (comma-separated; default: each workload's own,
                          page for a trace)

@@ -14,7 +14,7 @@
  *
  * Placement: the smallest non-empty order that fits, and within it the block freed last (LIFO):
  * on our workloads it fragments no more than lowest-address placement and is several times
- * faster (README, "Placement", has the measurement). The metadata layout is described in
+ * faster (docs/design.md, "Placement", has the measurement). The metadata layout is described in
  * page-map.ts.
  *
  * Bad input (validate.ts, and the rule in src/errors.ts): every public method checks each argument

@@ -355,7 +355,7 @@ export class PageMap {
    * free, slotOf, release and push. The reason: V8 inlines a call only while the bytecode it has
    * already inlined into the caller, plus the candidate's (weighted up), stays within a fixed
    * budget, and these paths together sit just under it; a call instead of the inlined path costs
-   * a measurable share of every operation (README, "Benchmarks"). So every byte of bytecode on
+   * a measurable share of every operation (docs/benchmarks.md, "The page allocator"). So every byte of bytecode on
    * them counts: do not add code to take, release, push, slotOf, addressOf, free, allocPages or
    * orderOfCount, not even a guard or a helper call, without running `npm run check:inline`
    * (which fails when the hot path stops being inlined) and `npm run bench:page` before and after.

@@ -27,7 +27,7 @@ export function orderOfCount(count: number, maxOrder: number): number {
   // Every count up to 2^31 takes integer arithmetic: ceil(log2 count) = 32 - clz32(count - 1),
   // written out here rather than a call to order.ts's orderForPages, which would cost inlining
   // budget. Never Math.log2 or a variable `2 ** k` on this path: both are calls into libm, which
-  // once made allocPages several times the cost of allocOrder (README, "Benchmarks").
+  // once made allocPages several times the cost of allocOrder (docs/benchmarks.md, "The page allocator").
   // `typeof` first: `count >>> 0` or `count - 1` would throw on a BigInt and call an object's
   // valueOf. `>>> 0` admits 0..2^32-1; 0 and counts above 2^31 get order 32 (clz32 of -1, or of
   // 2^31 and more, is 0), above every maxOrder, so the slow path refuses them: no `count > 0`,

@@ -1,6 +1,6 @@
 /**
  * The trace format: a workload as text, one operation per line, so anyone can replay their own
- * program's allocations (see src/sim/README.md for the full description and an example).
+ * program's allocations (see docs/trace-format.md for the full description and an example).
  *
  *   a ID SIZE [TAG]   allocate SIZE bytes (an integer >= 1) and call the block ID
  *   f ID              free the block called ID

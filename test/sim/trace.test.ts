@@ -106,8 +106,8 @@ describe("formatTrace", () => {
 });
 
 describe("the documented example", () => {
-  it("src/sim/README.md's example trace parses", () => {
-    const readme = readFileSync(join(import.meta.dirname, "..", "..", "src", "sim", "README.md"), "utf8");
+  it("docs/trace-format.md's example trace parses", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "..", "docs", "trace-format.md"), "utf8");
     const example = readme.split("Example (`steps.trace`):")[1].split("```")[1];
     const ops = parseTrace(example);
     expect(ops.length).toBe(6);
