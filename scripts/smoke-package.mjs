@@ -7,7 +7,8 @@
  *   link of the README, docs/*.md and examples/README.md points at a file the tarball holds;
  * - ESM: `import { BuddyAllocator, Heap, ConcurrentBuddy, AllocError }`, each used;
  * - CommonJS: the same through `require` (Node's require(esm), Node 20.19+ and 22.12+);
- * - the examples, run from the installed package (node_modules/buddy-alloc/examples);
+ * - the examples, run from the installed package (node_modules/buddy-alloc/examples), and the
+ *   `buddy-alloc` command through its bin link;
  * - TypeScript: a consumer compiled with `skipLibCheck: false` and `strict`, once with
  *   `lib: ["ES2022"]` and @types/node, once with `lib: ["ES2022", "DOM"]` and no node types, and
  *   once with `lib: ["ESNext", "DOM"]` and @types/node plus a file that uses `using`.
@@ -167,6 +168,19 @@ ${body}`,
     const out = await runAsync(`node ${file}`, process.execPath, [file], app);
     if (out !== null) check(`node ${file} printed ${JSON.stringify(out)}`, out.trim() === "ok");
   });
+  // The command line, through the bin link npm made: a short simulation writing its report.
+  const bin = join(app, "node_modules", ".bin", "buddy-alloc");
+  pending.push(
+    runAsync(
+      "buddy-alloc simulate (the installed command)",
+      bin,
+      ["simulate", "-w", "steady", "-n", "2k", "-o", "report.html"],
+      app,
+    ).then((out) => {
+      if (out !== null)
+        check(`buddy-alloc simulate printed ${JSON.stringify(out.slice(-200))}`, /report written/.test(out));
+    }),
+  );
   // The examples as a user finds them in the installed package (they import "buddy-alloc").
   const examples = [...new Set(paths.filter((p) => /^examples\/[^/]+\/main\.mjs$/.test(p)))];
   check("the tarball has no examples", examples.length >= 4);
@@ -294,5 +308,5 @@ if (failures.length > 0) {
   process.exit(1);
 }
 console.log(
-  `check:package: the packed tarball installs; ESM import, CommonJS require and TypeScript (ES2022 + node, ES2022 + DOM, ESNext + DOM + node with using) consumers work; its examples run; its documents' links resolve (${seconds} s)`,
+  `check:package: the packed tarball installs; ESM import, CommonJS require and TypeScript (ES2022 + node, ES2022 + DOM, ESNext + DOM + node with using) consumers work; its examples and its command run; its documents' links resolve (${seconds} s)`,
 );
