@@ -1,8 +1,9 @@
 // Workers: a shared (threaded) Heap and a ConcurrentBuddy used by several worker_threads at once.
 // A producer allocates and writes, and passes the pointers to a consumer (through a MessagePort),
 // which reads and frees them: blocks allocated in one thread, freed in another. Each worker calls
-// heap.close() when it is done. The supervisor (the main thread) calls heap.recover(id) and
-// pages.recover(id) on every worker's exit, and so repairs after a worker it terminates mid-run.
+// heap.close() when it is done. The supervisor (the main thread) calls pages.recover(id) on every
+// worker's exit, and heap.recover(id) on the exit of every worker that did not close its heap
+// handle, and so repairs after a worker it terminates mid-run.
 //
 // Run: npm run build && node examples/workers/main.mjs
 import assert from "node:assert/strict";
@@ -28,21 +29,29 @@ async function supervisor() {
       workerData: { ...shared, role, ...extra },
       transferList: transfer,
     });
-    // A worker's first message is its thread ids ({ heap, pages }), its second its result.
+    // A worker's first message is its thread ids ({ ids: { heap, pages } }), its second its
+    // result ({ result, closed }: closed once it has closed its heap handle).
     let gotIds;
     let gotResult;
     const ids = new Promise((resolve) => (gotIds = resolve));
     const result = new Promise((resolve) => (gotResult = resolve));
-    let first = true;
+    let closed = false;
     w.on("message", (m) => {
-      (first ? gotIds : gotResult)(m);
-      first = false;
+      if (m.ids) return gotIds(m.ids);
+      closed = m.closed;
+      gotResult(m.result);
     });
     const exited = new Promise((resolve) => {
+      // Node delivers a worker's messages before its 'exit' event, so `closed` is final here.
       w.once("exit", async (code) => {
         const id = await ids;
-        // A worker that closed cleanly leaves nothing to repair; a terminated one may.
-        recovered.push({ role, heap: heap.recover(id.heap), pages: pages.recover(id.pages) });
+        // A heap thread id is a slot, and close() frees it for the next Heap.open: by the time a
+        // worker that closed its handle exits, another worker may hold its id, and recover(id)
+        // would "repair" that live worker (take its page lock, rebuild its lists under it, free
+        // its slot). So only a worker that did not close (terminated, or crashed) is recovered;
+        // one that closed left nothing to repair. Its pages handle stays open: always recovered.
+        const repaired = closed ? "closed" : heap.recover(id.heap);
+        recovered.push({ role, heap: repaired, pages: pages.recover(id.pages) });
         resolve({ code, id });
       });
     });
@@ -86,7 +95,7 @@ async function supervisor() {
 async function worker({ role, heapMemory, meta, pageData, port }) {
   const heap = Heap.open(heapMemory); // claims a thread slot of its own
   const pages = ConcurrentBuddy.open(meta);
-  parentPort.postMessage({ heap: heap.threadId, pages: pages.threadId });
+  parentPort.postMessage({ ids: { heap: heap.threadId, pages: pages.threadId } });
 
   if (role === "producer") {
     for (let i = 0; i < N; i++) {
@@ -103,13 +112,14 @@ async function worker({ role, heapMemory, meta, pageData, port }) {
     port.postMessage(null);
     port.close();
     heap.close(); // its slot is free for another worker; its blocks stay live until freed
+    parentPort.postMessage({ result: N, closed: true });
   } else if (role === "consumer") {
     let count = 0;
     port.on("message", (m) => {
       if (m === null) {
         port.close();
         heap.close();
-        parentPort.postMessage(count);
+        parentPort.postMessage({ result: count, closed: true });
         return;
       }
       const words = new Int32Array(heapMemory, m.ptr, m.size >> 2);
@@ -127,7 +137,7 @@ async function worker({ role, heapMemory, meta, pageData, port }) {
     for (let i = 0; i < 5; i++) held.heap.push(heap.malloc(100 + i * 1000));
     held.heap.push(heap.malloc(64 << 10)); // a large block: page-level
     held.pages.push(pages.allocPages(4));
-    parentPort.postMessage(held);
+    parentPort.postMessage({ result: held, closed: false });
     setInterval(() => {}, 1000); // busy until terminated, never closes
   }
 }

@@ -459,8 +459,9 @@ export class Heap {
    * Ends this handle: in a threaded heap it takes back the frees other threads made in its slabs,
    * gives back its empty slabs and leaves its slot for another handle (which adopts the slabs
    * that still hold live objects; so does any thread that runs out of pages). The allocations
-   * stay live and can be freed from any handle. Calling it again does nothing; any other method
-   * of this handle then throws AllocError CLOSED.
+   * stay live and can be freed from any handle. Its thread id is then free too: the next handle
+   * to open may get it, so a supervisor must not `recover` a thread that closed. Calling it again
+   * does nothing; any other method of this handle then throws AllocError CLOSED.
    */
   close(): void {
     if (this.closed) return;
@@ -481,8 +482,11 @@ export class Heap {
    * used the heap): finishes or rolls back the operation it was in the middle of, takes over the
    * page lock if it held it, rebuilds its lists and leaves its slot unclaimed. Its allocations
    * stay live (others may use them), listed by `liveAllocations()` under its id. Call it once the
-   * thread is gone for good (its 'exit' event), never for a live one. Safe while other threads
-   * keep working. @returns true when there was something to repair.
+   * thread is gone for good (its 'exit' event), never for a live one. Never for a thread that
+   * closed its handle either: `close()` frees the slot, the next handle to open takes it and its
+   * id, and `recover(id)` would then treat that live handle as dead (take its page lock, rebuild
+   * its lists under it, free its slot). Safe while other threads keep working.
+   * @returns true when there was something to repair.
    * @throws AllocError INVALID_ARGUMENT for an id that is not another slot of a threaded heap.
    */
   recover(threadId: number): boolean {

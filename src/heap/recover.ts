@@ -28,7 +28,8 @@ const RECOVERING = 0x3fffffff;
 /**
  * Recovers thread `dead` of a threaded heap, from the live thread of `h`. @returns true when
  * the dead thread held the page lock, had an operation in flight or still claimed a slot (false:
- * it had closed its handle or was recovered already, and nothing changed).
+ * it had closed its handle or was recovered already, and nothing changed). Once a thread closed,
+ * its slot may be claimed again: then `dead` names the new, live thread (heap.ts `recover`).
  */
 export function recoverThread(h: HeapCore, dead: number): boolean {
   const i32 = h.i32;
