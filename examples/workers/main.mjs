@@ -1,9 +1,10 @@
 // Workers: a shared (threaded) Heap and a ConcurrentBuddy used by several worker_threads at once.
 // A producer allocates and writes, and passes the pointers to a consumer (through a MessagePort),
 // which reads and frees them: blocks allocated in one thread, freed in another. Each worker calls
-// heap.close() when it is done. The supervisor (the main thread) calls pages.recover(id) on every
-// worker's exit, and heap.recover(id) on the exit of every worker that did not close its heap
-// handle, and so repairs after a worker it terminates mid-run.
+// heap.close() when it is done. The supervisor (the main thread) calls heap.recover(id) and
+// pages.recover(id) on every worker's exit, and so repairs after a worker it terminates mid-run
+// (for a worker that closed its heap handle, heap.recover(id) changes nothing and returns false,
+// even when another worker has its slot by then: a heap thread id names one handle).
 //
 // Run: npm run build && node examples/workers/main.mjs
 import assert from "node:assert/strict";
@@ -30,28 +31,19 @@ async function supervisor() {
       transferList: transfer,
     });
     // A worker's first message is its thread ids ({ ids: { heap, pages } }), its second its
-    // result ({ result, closed }: closed once it has closed its heap handle).
+    // result ({ result }).
     let gotIds;
     let gotResult;
     const ids = new Promise((resolve) => (gotIds = resolve));
     const result = new Promise((resolve) => (gotResult = resolve));
-    let closed = false;
-    w.on("message", (m) => {
-      if (m.ids) return gotIds(m.ids);
-      closed = m.closed;
-      gotResult(m.result);
-    });
+    w.on("message", (m) => (m.ids ? gotIds(m.ids) : gotResult(m.result)));
     const exited = new Promise((resolve) => {
-      // Node delivers a worker's messages before its 'exit' event, so `closed` is final here.
       w.once("exit", async (code) => {
         const id = await ids;
-        // A heap thread id is a slot, and close() frees it for the next Heap.open: by the time a
-        // worker that closed its handle exits, another worker may hold its id, and recover(id)
-        // would "repair" that live worker (take its page lock, rebuild its lists under it, free
-        // its slot). So only a worker that did not close (terminated, or crashed) is recovered;
-        // one that closed left nothing to repair. Its pages handle stays open: always recovered.
-        const repaired = closed ? "closed" : heap.recover(id.heap);
-        recovered.push({ role, heap: repaired, pages: pages.recover(id.pages) });
+        // A terminated worker may have left an operation half done: recover repairs it. One that
+        // closed its heap handle left nothing: recover(id) is then false and changes nothing,
+        // even if a worker that opened since has its slot (that worker has another id).
+        recovered.push({ role, heap: heap.recover(id.heap), pages: pages.recover(id.pages) });
         resolve({ code, id });
       });
     });
@@ -112,14 +104,14 @@ async function worker({ role, heapMemory, meta, pageData, port }) {
     port.postMessage(null);
     port.close();
     heap.close(); // its slot is free for another worker; its blocks stay live until freed
-    parentPort.postMessage({ result: N, closed: true });
+    parentPort.postMessage({ result: N });
   } else if (role === "consumer") {
     let count = 0;
     port.on("message", (m) => {
       if (m === null) {
         port.close();
         heap.close();
-        parentPort.postMessage({ result: count, closed: true });
+        parentPort.postMessage({ result: count });
         return;
       }
       const words = new Int32Array(heapMemory, m.ptr, m.size >> 2);
@@ -137,7 +129,7 @@ async function worker({ role, heapMemory, meta, pageData, port }) {
     for (let i = 0; i < 5; i++) held.heap.push(heap.malloc(100 + i * 1000));
     held.heap.push(heap.malloc(64 << 10)); // a large block: page-level
     held.pages.push(pages.allocPages(4));
-    parentPort.postMessage({ result: held, closed: false });
+    parentPort.postMessage({ result: held });
     setInterval(() => {}, 1000); // busy until terminated, never closes
   }
 }

@@ -41,6 +41,7 @@ import { bufferOf, growMemory, type HeapMemory } from "./memory.js";
 import { type SizeClasses, sizeClasses, slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
 import { clearIndex, FREE_KIND, fitStretch, placeIn, releaseStretch, takeStretch } from "./stretches.js";
 import {
+  CLAIMER_MASK,
   clearSlots,
   OP_GROW,
   OP_NONE,
@@ -116,8 +117,16 @@ export class HeapCore {
   readonly maxSmall: number;
   /** True for a heap with thread slots (threads.ts): slabs have owners, pages a lock. */
   readonly threaded: boolean;
-  /** This handle's thread (slot) + 1 in a threaded heap; 0 in a one-thread heap. */
+  /**
+   * This handle's slot + 1 in a threaded heap (the owner byte of its slabs and large blocks, and
+   * its claimer bits in a claim word); 0 in a one-thread heap.
+   */
   holder = 0;
+  /**
+   * This handle's token in a threaded heap (threads.ts): its slot's claim word, unique to this
+   * handle; the page lock's holder value, and its thread id + 1. 0 in a one-thread heap.
+   */
+  token = 0;
   /** Int32 index of the first word of the slot table, and words per slot (threaded heaps). */
   readonly slotsBase: number;
   readonly slotWords: number;
@@ -213,10 +222,12 @@ export class HeapCore {
   }
 
   /**
-   * Makes this handle thread `slot` of a threaded heap: its class lists are the slot's.
-   * The caller has claimed the slot (threads.ts).
+   * Makes this handle the one of token `token` (threads.ts) in a threaded heap: its class lists
+   * are its slot's. The caller has claimed the slot (`claimSlot`, which returned the token).
    */
-  useSlot(slot: number): void {
+  useSlot(token: number): void {
+    const slot = (token & CLAIMER_MASK) - 1;
+    this.token = token;
     this.holder = slot + 1;
     this.slotAt = this.slotsBase + this.slotWords * slot;
     this.recordAt = this.slotAt + S_RECORD;
@@ -234,7 +245,7 @@ export class HeapCore {
   pageLock(): void {
     if (!this.threaded) return;
     if (this.lockDepth++ === 0) {
-      lock(this.i32, this.lockIndex, this.holder);
+      lock(this.i32, this.lockIndex, this.token);
       this.sync();
     }
   }

@@ -21,7 +21,7 @@ import { LARGE_KIND, SIDE_NEXT, SIDE_OWNER, SIDE_PREV, SIDE_SHIFT, SIDE_SIZE } f
 import { applyRemote } from "./remote.js";
 import { slackIndex, T_BITMAP, trailerIndex } from "./size-classes.js";
 import { dropSlab, freeCount, push } from "./slab-lists.js";
-import { S_CLAIM, S_LISTS, S_SLABS, S_SUMMARY } from "./threads.js";
+import { CLAIMER_MASK, released, S_CLAIM, S_LISTS, S_SLABS, S_SUMMARY } from "./threads.js";
 
 /**
  * Moves every slab whose owner byte is flagged in `from` (indexed by owner byte; null: every
@@ -119,6 +119,8 @@ export function repairSlab(h: HeapCore, cls: number, slab: number): number {
 /**
  * Adopts the slabs of every slot that nobody claims but that still owns slabs (its thread
  * closed its handle or was recovered), into this thread's lists. Called when the pages run out.
+ * The adopter claims each such slot for the while (claimer bits 0 -> its slot + 1, threads.ts)
+ * and lets it go with the generation it found, so the slot's next own handle gets the next id.
  * @returns the slots adopted.
  */
 export function adoptAbandoned(h: HeapCore): number {
@@ -128,7 +130,9 @@ export function adoptAbandoned(h: HeapCore): number {
   for (let s = 0; s < threads; s++) {
     const at = h.slotsBase + h.slotWords * s;
     if (at === h.slotAt || Atomics.load(h.i32, at + S_SLABS) === 0) continue;
-    if (Atomics.compareExchange(h.i32, at + S_CLAIM, 0, h.holder) !== 0) continue;
+    const claim = Atomics.load(h.i32, at + S_CLAIM);
+    if ((claim & CLAIMER_MASK) !== 0) continue;
+    if (Atomics.compareExchange(h.i32, at + S_CLAIM, claim, claim | h.holder) !== claim) continue;
     from[s + 1] = 1;
     adopted++;
   }
@@ -137,7 +141,9 @@ export function adoptAbandoned(h: HeapCore): number {
     gather(h, from, h.listBase, h.fullBase, h.holder);
   } finally {
     for (let s = 0; s < threads; s++) {
-      if (from[s + 1] === 1) Atomics.store(h.i32, h.slotsBase + h.slotWords * s + S_CLAIM, 0);
+      if (from[s + 1] !== 1) continue;
+      const at = h.slotsBase + h.slotWords * s + S_CLAIM;
+      Atomics.store(h.i32, at, released(Atomics.load(h.i32, at), s));
     }
   }
   return adopted;

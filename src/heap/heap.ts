@@ -28,7 +28,7 @@ import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { makeRoom } from "./room.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { freeObject, slabAlloc, slabFreePtr, trimEmpty } from "./slabs.js";
-import { claimSlot, S_CLAIM } from "./threads.js";
+import { claimSlot, GEN_MASK, released, S_CLAIM, slotOfThread } from "./threads.js";
 import type {
   HeapOptions,
   HeapStats,
@@ -104,14 +104,14 @@ export class Heap {
     this.lockIndex = (l.start >>> 2) + W_LOCK;
     this.capacity = l.maxEnd - l.firstPage;
     if (h.threaded) {
-      const slot = claimSlot(h.i32, h.slotsBase, h.slotWords, l.threads);
-      if (slot < 0) {
+      const token = claimSlot(h.i32, h.slotsBase, h.slotWords, l.threads);
+      if (token < 0) {
         throw new AllocError(
           "TOO_MANY_THREADS",
           `all ${l.threads} thread slots are claimed: close a handle, recover a dead thread, or open saved bytes with { recover: true }`,
         );
       }
-      h.useSlot(slot);
+      h.useSlot(token);
     }
     // A handle opened on a shared heap reads the header without the lock: re-read it under the lock.
     if (this.shared) h.generation = Number.NaN;
@@ -442,12 +442,15 @@ export class Heap {
   }
 
   /**
-   * The thread id of this handle: its slot in a threaded heap (0 .. threads - 1), which
-   * `liveAllocations()` reports as the owner of what this handle allocated and which the
-   * supervising thread passes to `recover` if this thread dies. 0 in a heap without slots.
+   * The thread id of this handle, which `liveAllocations()` reports as the owner of what this
+   * handle allocated and which the supervising thread passes to `recover` when this thread ends.
+   * In a threaded heap it names this handle alone: `(generation << 8) | slot`, where the slot's
+   * generation counts the handles that had the slot before (threads.ts), so the first handle of
+   * slot s is thread s, and a later handle of the same slot (once this one closed) gets another
+   * id. Below 2^29. 0 in a heap without slots.
    */
   get threadId(): number {
-    return this.core.threaded ? this.core.holder - 1 : 0;
+    return this.core.threaded ? this.core.token - 1 : 0;
   }
 
   /** Thread slots: how many handles can use the heap at once (0: a heap without slots). */
@@ -459,9 +462,11 @@ export class Heap {
    * Ends this handle: in a threaded heap it takes back the frees other threads made in its slabs,
    * gives back its empty slabs and leaves its slot for another handle (which adopts the slabs
    * that still hold live objects; so does any thread that runs out of pages). The allocations
-   * stay live and can be freed from any handle. Its thread id is then free too: the next handle
-   * to open may get it, so a supervisor must not `recover` a thread that closed. Calling it again
-   * does nothing; any other method of this handle then throws AllocError CLOSED.
+   * stay live and can be freed from any handle. Its thread id is not given to another handle
+   * (the slot's next handle gets the next generation's id; ids come back only after 2^21 handles
+   * of one slot), and `recover` of it afterwards is a
+   * no-op returning false: a supervisor may recover every thread that ends, closed or not.
+   * Calling it again does nothing; any other method of this handle then throws AllocError CLOSED.
    */
   close(): void {
     if (this.closed) return;
@@ -470,7 +475,7 @@ export class Heap {
       if (!h.threaded) return;
       collectAll(h);
       trimEmpty(h);
-      Atomics.store(h.i32, h.slotAt + S_CLAIM, 0);
+      Atomics.store(h.i32, h.slotAt + S_CLAIM, released(h.token, h.holder - 1));
     });
     this.closed = true;
     h.fastSmall = -1; // every call now takes a slow path, which reports CLOSED
@@ -482,22 +487,29 @@ export class Heap {
    * used the heap): finishes or rolls back the operation it was in the middle of, takes over the
    * page lock if it held it, rebuilds its lists and leaves its slot unclaimed. Its allocations
    * stay live (others may use them), listed by `liveAllocations()` under its id. Call it once the
-   * thread is gone for good (its 'exit' event), never for a live one. Never for a thread that
-   * closed its handle either: `close()` frees the slot, the next handle to open takes it and its
-   * id, and `recover(id)` would then treat that live handle as dead (take its page lock, rebuild
-   * its lists under it, free its slot). Safe while other threads keep working.
+   * thread is gone for good (its 'exit' event), never for a live one. For a thread that closed
+   * its handle, or was recovered already, it changes nothing and returns false, whatever happened
+   * to its slot since (a thread id names one handle: a later handle of the same slot has another
+   * id), so a supervisor may call it on every thread's exit. Safe while other threads keep working.
    * @returns true when there was something to repair.
-   * @throws AllocError INVALID_ARGUMENT for an id that is not another slot of a threaded heap.
+   * @throws AllocError INVALID_ARGUMENT for a value that is not a thread id of this heap (a safe
+   * integer naming one of its slots, below 2^29), or this handle's own id.
    */
   recover(threadId: number): boolean {
     const h = this.core;
     if (this.closed) throw closedError("recover");
     if (!h.threaded) throw invalid("recover", "only a threaded heap has thread ids to recover", threadId);
-    if (!safe(threadId) || threadId >= h.layout.threads || threadId === this.threadId) {
-      throw invalid("recover", `threadId must be another thread's id, 0..${h.layout.threads - 1}`, threadId);
+    if (
+      !safe(threadId) ||
+      threadId > (GEN_MASK << 8) + 254 ||
+      slotOfThread(threadId) >= h.layout.threads ||
+      slotOfThread(threadId) < 0 ||
+      threadId === this.threadId
+    ) {
+      throw invalid("recover", "threadId must be another thread's id (Heap.threadId) of this heap", threadId);
     }
     h.sync();
-    return recoverThread(h, threadId);
+    return recoverThread(h, threadId + 1);
   }
 
   /** Occupancy, per-class and rounding figures. O(pages + slab objects). */

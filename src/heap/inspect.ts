@@ -36,7 +36,18 @@ import {
 import { FREE_SLACK, slackIndex, T_BITMAP } from "./size-classes.js";
 import { freeCount } from "./slab-lists.js";
 import { checkIndex, countListed, FREE_KIND } from "./stretches.js";
-import { OP_NONE, R_OP, S_CLAIM, S_LISTS, S_RECORD, S_SLABS } from "./threads.js";
+import {
+  CLAIMER_MASK,
+  GEN_MASK,
+  GEN_SHIFT,
+  OP_NONE,
+  R_OP,
+  S_CLAIM,
+  S_LISTS,
+  S_RECORD,
+  S_SLABS,
+  threadOfSlot,
+} from "./threads.js";
 import type { ClassStats, HeapStats, LiveAllocation } from "./types.js";
 
 const corrupt = (message: string): never => {
@@ -180,7 +191,11 @@ export function liveAllocationsOf(h: HeapCore): LiveAllocation[] {
   const out: LiveAllocation[] = [];
   walk(h, new Array<number>(h.layout.maxOrder + 1).fill(0), (page, _, cls) => {
     const address = h.firstPage + page * h.pageSize;
-    const thread = h.threaded ? h.ownerOf[page] - 1 : 0;
+    // The slot's current own handle, or its last one (threads.ts): a dead thread's blocks stay
+    // under its id, recovered or not, until another handle claims the slot (and adopts them).
+    const o = h.threaded ? h.ownerOf[page] : 0;
+    const claimAt = h.slotsBase + h.slotWords * (o - 1) + S_CLAIM;
+    const thread = o > 0 ? threadOfSlot(Atomics.load(h.i32, claimAt), o - 1) : h.threaded ? -1 : 0;
     if (cls < 0)
       out.push({
         ptr: address,
@@ -492,7 +507,7 @@ function ownerSlot(h: HeapCore, page: number, at: string): number {
 }
 
 /**
- * Checks each thread slot: its claim names a thread, no operation is recorded in flight (a
+ * Checks each thread slot: its claim word has a generation and names a slot (or none), no operation is recorded in flight (a
  * check runs with no other thread in the middle of a page-level operation: it holds the page
  * lock), and its slab count is the number of slabs its owner bytes give it.
  */
@@ -501,7 +516,14 @@ function checkSlots(h: HeapCore, withFree: Int32Array, full: Int32Array): void {
   for (let s = 0; s < h.layout.threads; s++) {
     const at = h.slotsBase + h.slotWords * s;
     const claim = Atomics.load(h.i32, at + S_CLAIM);
-    if (!(claim >= 0 && claim <= h.layout.threads)) corrupt(`thread slot ${s}: claim word ${claim}`);
+    if (
+      !(
+        claim >= 0 &&
+        claim <= ((GEN_MASK << GEN_SHIFT) | CLAIMER_MASK) &&
+        (claim & CLAIMER_MASK) <= h.layout.threads
+      )
+    )
+      corrupt(`thread slot ${s}: claim word ${claim}`);
     const op = h.i32[at + S_RECORD + R_OP];
     if (op !== OP_NONE) corrupt(`thread slot ${s}: operation ${op} in flight (recover the thread)`);
     let slabs = 0;

@@ -1,7 +1,9 @@
 /**
  * The heap's lock: one Int32 word of the header (W_LOCK), a futex mutex that knows its holder.
  *
- *   0  free      id + 1  held by thread `id`      | WAITERS  someone may be waiting in Atomics.wait
+ *   0  free      token  held by the handle of that token (threads.ts: thread id + 1, below 2^29),
+ *                ANONYMOUS (a heap without slots) or, while `Heap.open` repairs saved bytes, RECOVERING
+ *   | WAITERS    someone may be waiting in Atomics.wait
  *
  * lock: compareExchange 0 -> holder; on failure spin briefly, then set WAITERS and wait while the
  * word is unchanged; a thread that wakes takes the lock with WAITERS set (it cannot know whether
@@ -26,7 +28,7 @@ export const ANONYMOUS = 1;
 export const WAIT_SLICE_MS = 50;
 let canWait = true;
 
-/** Takes the lock at `index` of `words` for `holder` (a thread id + 1, or ANONYMOUS). */
+/** Takes the lock at `index` of `words` for `holder` (a handle's token, or ANONYMOUS). */
 export function lock(words: Int32Array, index: number, holder: number): void {
   if (Atomics.compareExchange(words, index, 0, holder) !== 0) lockSlow(words, index, holder);
 }
@@ -58,14 +60,15 @@ export function unlock(words: Int32Array, index: number): void {
   if ((Atomics.exchange(words, index, 0) & WAITERS) !== 0) Atomics.notify(words, index, 1);
 }
 
-/** The holder of the lock (a thread id + 1, or ANONYMOUS), or 0 when it is free. */
+/** The holder of the lock (a handle's token, ANONYMOUS or RECOVERING), or 0 when it is free. */
 export function holderOf(words: Int32Array, index: number): number {
   return Atomics.load(words, index) & ~WAITERS;
 }
 
 /**
  * Takes the lock over from `dead` (a holder that will never release it) for `holder`.
- * @returns false, changing nothing, when `dead` does not hold it.
+ * @returns false, changing nothing, when `dead` does not hold it (exactly: a token names one
+ * handle, so a later handle of the dead thread's slot is never taken for it).
  */
 export function steal(words: Int32Array, index: number, dead: number, holder: number): boolean {
   for (;;) {

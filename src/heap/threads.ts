@@ -7,8 +7,21 @@
  *
  * Slot s is `slotWords` Int32 words at `layout.threadsOffset + PAGE_LOCK_BYTES + 4 * slotWords * s`:
  *
- *   [S_CLAIM]       0: nobody's (never used, closed, or recovered); t + 1: claimed by thread t,
- *                   for its own slot (t = s) or while t adopts or recovers it
+ *   [S_CLAIM]       the claim word: (gen << 8) | claimer (below 2^29)
+ *     bits 0..7     claimer: 0 when nobody claims the slot (never used, closed, recovered); else
+ *                   the slot + 1 of the handle that claims it: its own handle (s + 1), or a thread
+ *                   adopting its slabs (gather.ts) for as long as that takes
+ *     bits 8..28    gen (GEN_MASK, wrapping): while the slot's own handle claims it, that handle's
+ *                   generation; otherwise the generation of its next own handle. The slot's own
+ *                   handle bumps it when it lets the slot go (close, or its recovery: `released`);
+ *                   an adopter leaves it as it found it. A fresh slot is 0: its first handle is
+ *                   generation 0, and bytes of format 5 written before generations existed
+ *                   (claim 0 or s + 1) read as generation 0.
+ *                   A handle's token is its claim word, (gen << 8) | (s + 1): unique to that
+ *                   handle (up to 2^21 handles of one slot), the page lock's holder value while it
+ *                   holds it (lock.ts), and its public thread id + 1 (`Heap.threadId`: a slot's
+ *                   generation-0 handle is thread s). So `recover(id)` can tell the thread it
+ *                   names from a later handle of the same slot (recover.ts).
  *   [S_RECORD ..]   the record of the page-level operation in flight, RECORD_WORDS words:
  *     [+R_OP]       OP_*, OP_NONE when none
  *     [+R_PAGE]     its first page (relative to firstPage)
@@ -27,8 +40,14 @@
  * the slot + 1 of the thread whose lists hold the slab, on the slab's first page; 0 elsewhere.
  */
 
-/** Claim word: 0, or the claiming thread's id + 1. */
+/** Claim word: (gen << 8) | claimer (see above). */
 export const S_CLAIM = 0;
+/** The claimer bits of a claim word: 0, or the claiming handle's slot + 1. */
+export const CLAIMER_MASK = 255;
+/** A claim word's generation is `claim >>> GEN_SHIFT`, below GEN_MASK + 1 (21 bits). */
+export const GEN_SHIFT = 8;
+/** Generations wrap at 2^21, so every token stays below 2^29 (the lock word's bit 30 is WAITERS). */
+export const GEN_MASK = (1 << 21) - 1;
 /** First word of the record of the page-level operation in flight. */
 export const S_RECORD = 1;
 /** Record words: the operation (OP_*). */
@@ -92,13 +111,46 @@ export function clearSlots(
 }
 
 /**
- * Claims the first unclaimed slot (compare-and-swap 0 -> slot + 1): the calling handle becomes
- * thread `slot`. A slot left by a closed or recovered thread may still own slabs with live
- * objects; its new thread adopts them. @returns the slot, or -1 when every slot is claimed.
+ * Claims the first unclaimed slot (compare-and-swap of its claim word, claimer 0 -> slot + 1,
+ * keeping its generation): the calling handle becomes the slot's next own handle. A slot left by
+ * a closed or recovered thread may still own slabs with live objects; its new thread adopts them.
+ * @returns the handle's token (its claim word: `(gen << 8) | (slot + 1)`), or -1 when every slot
+ * is claimed.
  */
 export function claimSlot(i32: Int32Array, base: number, words: number, threads: number): number {
   for (let s = 0; s < threads; s++) {
-    if (Atomics.compareExchange(i32, base + words * s + S_CLAIM, 0, s + 1) === 0) return s;
+    const at = base + words * s + S_CLAIM;
+    const v = Atomics.load(i32, at);
+    if ((v & CLAIMER_MASK) !== 0) continue;
+    const token = v | (s + 1);
+    if (Atomics.compareExchange(i32, at, v, token) === v) return token;
   }
   return -1;
+}
+
+/**
+ * The claim word of slot `slot` once its claimer lets it go: unclaimed, with the generation of
+ * the slot's next own handle (bumped when the claimer was the slot's own handle, kept when it
+ * was an adopter).
+ */
+export function released(claim: number, slot: number): number {
+  if ((claim & CLAIMER_MASK) !== slot + 1) return claim & ~CLAIMER_MASK;
+  return (((claim >>> GEN_SHIFT) + 1) & GEN_MASK) << GEN_SHIFT;
+}
+
+/** The slot of thread id `id` (whatever its generation); -1 for an id that names none. */
+export function slotOfThread(id: number): number {
+  return ((id + 1) & CLAIMER_MASK) - 1;
+}
+
+/**
+ * The thread id of slot `slot`'s current own handle, or of its last one when nobody or an adopter
+ * claims it (`claim` is the slot's claim word): the thread `liveAllocations` names for the blocks
+ * whose owner byte is slot + 1. A slot never released (generation 0, unclaimed) names thread
+ * `slot`, as bytes written before generations existed do.
+ */
+export function threadOfSlot(claim: number, slot: number): number {
+  let gen = claim >>> GEN_SHIFT;
+  if ((claim & CLAIMER_MASK) !== slot + 1 && gen > 0) gen--;
+  return (gen << GEN_SHIFT) | slot;
 }

@@ -59,8 +59,12 @@ export interface LiveAllocation {
   /** The page tag of the block it lives in: `TAG_SLAB + class` for slab objects, `TAG_LARGE` for large blocks. */
   tag: number;
   /**
-   * The thread that owns it: for a slab object, the thread whose slab it is in; for a large block,
-   * the thread that allocated it (`Heap.threadId`; 0 in a heap without thread slots).
+   * The thread that owns it (a `Heap.threadId`; 0 in a heap without thread slots): the handle
+   * whose slot holds it (for a slab object, the slot whose slab it is in; for a large block, the
+   * slot of the handle that allocated it), that is the slot's current handle, or its last one
+   * when nobody has claimed the slot since. So a thread that died keeps its blocks under its id,
+   * recovered or not, until another handle claims its slot (and adopts its slabs); the blocks a
+   * closed handle left are then listed under the slot's new handle.
    */
   thread: number;
 }

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { WAITERS } from "../../src/heap/lock.js";
-import { OP_NONE, R_OP, S_RECORD, S_SLABS } from "../../src/heap/threads.js";
+import { OP_NONE, R_OP, S_RECORD, S_SLABS, slotOfThread } from "../../src/heap/threads.js";
 import { Heap } from "../../src/index.js";
 import { bundledWorker, xorshift } from "../worker-bundle.js";
 import {
@@ -166,7 +166,9 @@ async function exploreOnce(s: Scenario, seed: number, outcome: Outcome): Promise
         dead = true;
         outcome.killed++;
         if (holder() === victimThread + 1) outcome.holdingLock++;
-        if (core.i32[core.slotsBase + core.slotWords * victimThread + S_RECORD + R_OP] !== OP_NONE) {
+        if (
+          core.i32[core.slotsBase + core.slotWords * slotOfThread(victimThread) + S_RECORD + R_OP] !== OP_NONE
+        ) {
           outcome.inFlight++;
         }
         active.delete(victim);
@@ -207,7 +209,7 @@ async function exploreOnce(s: Scenario, seed: number, outcome: Outcome): Promise
       const unnamed = [...live.values()]
         .filter((a) => !named.has(a.ptr) && a.ptr !== transit)
         .map(({ ptr, size, thread }) => ({ ptr, size, thread }));
-      const adopted = core.i32[core.slotsBase + core.slotWords * victimThread + S_SLABS] === 0;
+      const adopted = core.i32[core.slotsBase + core.slotWords * slotOfThread(victimThread) + S_SLABS] === 0;
       const allowed = (a: { size: number; thread: number }) =>
         a.size === pending && (a.thread === victimThread || (adopted && a.size <= heap.maxSmall));
       expect(unnamed, `${at}: live blocks nobody names (pending request: ${pending} bytes)`).toEqual(

@@ -28,6 +28,7 @@
  * one survivor for all trials, which opens the trial's heap and closes its handle at the end.
  */
 import { isMainThread, parentPort } from "node:worker_threads";
+import { slotOfThread } from "../../src/heap/threads.js";
 import { Heap } from "../../src/index.js";
 
 export const C_THREAD = 0;
@@ -92,7 +93,7 @@ function run(job: KillJob): void {
     x ^= x << 5;
     return (x >>> 0) % n;
   };
-  let nextId = (heap.threadId + 1) << 24;
+  let nextId = (slotOfThread(heap.threadId) + 1) << 24; // the slot: distinct among live threads
   const size = () => {
     const r = random(100);
     if (r < 55) return 1 + random(256);

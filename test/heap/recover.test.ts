@@ -74,6 +74,14 @@ class Pair {
     throw new Error(`no live block of ${size} bytes`);
   }
 
+  /**
+   * A handle of thread `to` claimed the slot of thread `from` (closed or recovered): the blocks
+   * liveAllocations() listed under `from` are listed under `to` from now on.
+   */
+  handOver(from: number, to: number): void {
+    for (const b of this.live.values()) if (b.thread === from) b.thread = to;
+  }
+
   /** The live blocks as liveAllocations() must list them. */
   expected(): { ptr: number; size: number; thread: number }[] {
     return [...this.live]
@@ -337,12 +345,16 @@ describe("Heap.recover: bad input and nothing to recover", () => {
     const claim = pair.a.core.slotsBase + pair.a.core.slotWords * bId + S_CLAIM;
     expect(pair.a.core.i32[claim]).toBe(bId + 1);
     pair.a.recover(bId); // B is gone (never used again)
-    expect(pair.a.core.i32[claim], "B's claim after recovery").toBe(0);
+    // Unclaimed, with the generation of the slot's next handle.
+    expect(pair.a.core.i32[claim], "B's claim after recovery").toBe(1 << 8);
     expect(pair.lockWord()).toBe(0);
     pair.a.check();
-    expect(listed(pair.a)).toEqual(pair.expected());
+    expect(listed(pair.a)).toEqual(pair.expected()); // B's blocks still under B's id
+    expect(pair.a.recover(bId)).toBe(false);
     const c = Heap.open(pair.buffer); // claims B's slot, and with it B's slabs
-    expect(c.threadId).toBe(bId);
+    expect(c.threadId).toBe((1 << 8) | bId); // the slot's next generation: another id
+    pair.handOver(bId, c.threadId);
+    expect(pair.a.recover(bId)).toBe(false); // B's id does not name c
     expectRecovered(pair, pair.a, [c]);
   });
 
@@ -379,8 +391,8 @@ describe("Heap.recover: bad input and nothing to recover", () => {
       expect(Buffer.compare(before, pair.bytes), what).toBe(0);
     }
     d.close(); // again: nothing
-    const e = Heap.open(pair.buffer); // the slot d left
-    expect(e.threadId).toBe(3);
+    const e = Heap.open(pair.buffer); // the slot d left, with the next id of that slot
+    expect(e.threadId).toBe((1 << 8) | 3);
     expectCode(() => Heap.open(pair.buffer), "TOO_MANY_THREADS");
     pair.a.check();
   });
@@ -467,15 +479,21 @@ describe("Heap.open of bytes saved in the middle of an operation", () => {
         expect(r.lockWord, "lock word after open").toBe(0);
         expect(r.checkError).toBeNull();
         const want = pair.expected();
+        // The slot the opening handle claims: its thread, if gone, is the handle's from now on.
+        const mine = shared ? pair.a.threadId : pair.b.threadId;
         if (shared) {
-          // { recover: true }: every thread is gone, A and B alike; their allocations stay, under their ids.
-          expect(r.threadId).toBe(0);
+          // { recover: true }: every thread is gone, A and B alike; their allocations stay, under
+          // their ids, A's under the id of the handle that now has A's slot (its next generation).
+          expect(r.threadId).toBe((1 << 8) | pair.a.threadId);
         } else {
           // Only B had something in flight: A's slot is still claimed, B's is free again.
-          expect(r.threadId).toBe(pair.b.threadId);
+          expect(r.threadId).toBe((1 << 8) | pair.b.threadId);
         }
+        for (const x of want) if (x.thread === mine) x.thread = r.threadId;
         expect(r.live.map(({ ptr, size, thread }) => ({ ptr, size, thread }))).toEqual(want);
-        const again = Heap.open(r.memory);
+        const again = Heap.open(r.memory); // the slot r closed, one generation on
+        expect(again.threadId).toBe((2 << 8) | mine);
+        pair.handOver(mine, again.threadId);
         pair.verify(new Uint8Array(again.buffer));
         // A's slot is still claimed in the non-shared copy (its thread is gone with the bytes):
         // recovering it leaves its slabs to be adopted.

@@ -27,7 +27,8 @@ describe("threaded Heap model-based, several handles in one thread", () => {
     expectCode(() => Heap.open(buffer), "TOO_MANY_THREADS");
     b.close();
     const c = Heap.open(buffer);
-    expect(c.threadId).toBe(1);
+    expect(c.threadId).toBe((1 << 8) | 1); // b's slot, with the slot's next generation: another id
+    expect(a.recover(b.threadId)).toBe(false); // b closed: nothing to do, and c is left alone
     expect(() => Heap.open(buffer)).toThrow(AllocError);
   });
 });

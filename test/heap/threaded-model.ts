@@ -16,6 +16,7 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
+import { slotOfThread } from "../../src/heap/threads.js";
 import { Heap } from "../../src/index.js";
 import { expectCode, fill, firstMismatch } from "./helpers.js";
 
@@ -130,6 +131,8 @@ export class Model {
   owner = new Map<number, number>();
   private nextId = 1;
   readonly handles: (Heap | null)[];
+  /** Every thread id a handle of this heap got. */
+  readonly ids = new Set<number>();
   readonly start: number;
 
   constructor(
@@ -141,6 +144,7 @@ export class Model {
     this.start = first.start;
     this.handles = [first];
     for (let i = 1; i < count; i++) this.handles.push(Heap.open(buffer, { start: this.start }));
+    for (const h of this.handles) this.ids.add(h!.threadId);
   }
 
   get bytes(): Uint8Array {
@@ -217,9 +221,12 @@ export class Model {
     const threads = heap.threads;
     this.owner = new Map();
     for (const a of actual) {
-      expect(Number.isInteger(a.thread) && a.thread >= 0 && a.thread < threads, `thread ${a.thread}`).toBe(
-        true,
-      );
+      // A thread id is (generation << 8) | slot (src/heap/threads.ts).
+      const slot = slotOfThread(a.thread);
+      expect(
+        Number.isInteger(a.thread) && a.thread >= 0 && slot >= 0 && slot < threads,
+        `thread ${a.thread}`,
+      ).toBe(true);
       this.owner.set(a.ptr, a.thread);
     }
     for (const ptr of this.live.keys()) this.verify(ptr);
@@ -300,8 +307,12 @@ export class Model {
         const i = op.h;
         if (this.handles[i] !== null) return;
         const h = Heap.open(this.buffer, { start: this.start });
-        const claimed = new Set(this.handles.filter((x) => x !== null).map((x) => x!.threadId));
-        expect(claimed.has(h.threadId), `slot ${h.threadId} claimed twice`).toBe(false);
+        const live = this.handles.filter((x) => x !== null).map((x) => x!.threadId);
+        const claimed = new Set(live.map(slotOfThread));
+        expect(claimed.has(slotOfThread(h.threadId)), `slot of ${h.threadId} claimed twice`).toBe(false);
+        // A thread id names one handle: never one an earlier handle had.
+        expect(this.ids.has(h.threadId), `thread id ${h.threadId} given twice`).toBe(false);
+        this.ids.add(h.threadId);
         this.handles[i] = h;
         return;
       }
