@@ -4,7 +4,8 @@
  * into a scratch project in a temp dir, and use it from there:
  *
  * - the tarball: a LICENSE, no source maps, no `@internal` in the declarations; every relative
- *   link of the README, docs/*.md and examples/README.md points at a file the tarball holds;
+ *   link of the README and of the Markdown files under docs/ and examples/ points at a file the
+ *   tarball holds;
  * - ESM: `import { BuddyAllocator, Heap, ConcurrentBuddy, AllocError }`, each used;
  * - CommonJS: the same through `require` (Node's require(esm), Node 20.19+ and 22.12+);
  * - the examples, run from the installed package (node_modules/buddy-alloc/examples), and the
@@ -72,7 +73,7 @@ try {
     maps.length === 0,
   );
   check("the tarball has no dist/index.d.ts", paths.includes("dist/index.d.ts"));
-  for (const doc of paths.filter((p) => p === "README.md" || /^(docs|examples)\/[^/]*\.md$/.test(p))) {
+  for (const doc of paths.filter((p) => p === "README.md" || /^(docs|examples)\/.*\.md$/.test(p))) {
     const text = readFileSync(join(repo, doc), "utf8").replace(/^```[\s\S]*?^```$/gm, "");
     for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
       if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue; // a URL, or an anchor here

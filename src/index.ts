@@ -1,4 +1,8 @@
-/** buddy-alloc: buddy memory allocators for JavaScript. Re-exports only. */
+/**
+ * The allocators (`BuddyAllocator`, `Heap`, `ConcurrentBuddy`), `AllocError` and their types.
+ * Re-exports only.
+ * @module buddy-alloc
+ */
 export * from "./concurrent/index.js";
 export { AllocError, type AllocErrorCode } from "./errors.js";
 export * from "./heap/index.js";

@@ -1,4 +1,7 @@
-/** The simulator's public surface: workloads, the trace format, replay and recording (re-exports only). */
+/**
+ * The simulator: workloads, the trace format, replay and recording. Re-exports only.
+ * @module buddy-alloc/sim
+ */
 export { type ConcurrentTargetOptions, concurrentTarget } from "./concurrent-target.js";
 export { type HeapTargetOptions, heapMap, heapTarget } from "./heap-target.js";
 export { OP_ALLOC, OP_FREE, type OpList, OpListBuilder } from "./ops.js";

@@ -1,4 +1,7 @@
-/** The visualisations' public surface: pure functions from allocator state to SVG/HTML/text (re-exports only). */
+/**
+ * The visualisations: pure functions from allocator state to SVG, HTML and text. Re-exports only.
+ * @module buddy-alloc/viz
+ */
 export { type ChartOptions, type ChartSeries, lineChartSvg } from "./chart.js";
 export { escapeXml, formatBytes } from "./format.js";
 export { type MapGeometry, type MemoryMapOptions, mapGeometry, memoryMapSvg } from "./memory-map.js";
