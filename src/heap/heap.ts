@@ -13,12 +13,13 @@
  * (validate.ts states the rule); the fast paths keep their one comparison chain.
  */
 import { AllocError } from "../errors.js";
+import { checkHeap } from "./check.js";
 import { HeapCore, LARGE, NOT_LIVE } from "./core.js";
 import { HEAP_OPTIONS, layoutFor } from "./create.js";
 import { adoptAbandoned } from "./gather.js";
 import { GUARD_BYTES } from "./guard.js";
 import { checkGuards, guardedAlloc, guardedFree } from "./guarded.js";
-import { checkHeap, liveAllocationsOf, statsOf } from "./inspect.js";
+import { liveAllocationsOf, statsOf } from "./inspect.js";
 import { FLAG_GUARD, readHeader, W_LOCK, writeHeader } from "./layout.js";
 import { ANONYMOUS, lock, unlock } from "./lock.js";
 import { bufferOf, checkedBufferOf, type HeapMemory, isShared } from "./memory.js";
