@@ -534,7 +534,10 @@ export class Heap {
     return this.core.guard;
   }
 
-  /** Every live allocation `{ ptr, size, tag }` in address order: a snapshot taken when iteration starts. */
+  /**
+   * Every live allocation `{ ptr, size, tag, thread }` in address order: a snapshot taken when
+   * iteration starts (in a threaded heap, exact while the other threads are idle).
+   */
   *liveAllocations(): IterableIterator<LiveAllocation> {
     yield* this.locked(() => liveAllocationsOf(this.core));
   }
