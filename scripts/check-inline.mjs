@@ -124,7 +124,10 @@ function w1AllocPages(a, ops, totalPages, targetPercent) {
   return failures;
 }
 
-/** The same loop calling `allocOrder(k)` and `free`. */
+/**
+ * The same loop calling `allocOrder(k)` and `free`: a copy, not a shared loop taking the method,
+ * because the check is whether V8 inlines each call site into its own loop.
+ */
 function w1AllocOrder(a, ops, totalPages, targetPercent) {
   const target = ((totalPages * targetPercent) / 100) | 0;
   let x = 0x9e3779b9 | 0;
