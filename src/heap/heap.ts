@@ -29,7 +29,7 @@ import { RESIZE_NOT_LIVE, resize } from "./resize.js";
 import { makeRoom } from "./room.js";
 import { ScopedArray, ScopedBlock } from "./scoped.js";
 import { freeObject, slabAlloc, slabFreePtr, trimEmpty } from "./slabs.js";
-import { claimSlot, GEN_MASK, released, S_CLAIM, slotOfThread } from "./threads.js";
+import { claimSlot, GEN_MASK, GEN_SHIFT, released, S_CLAIM, slotOfThread } from "./threads.js";
 import type {
   HeapOptions,
   HeapStats,
@@ -494,7 +494,8 @@ export class Heap {
    * id), so a supervisor may call it on every thread's exit. Safe while other threads keep working.
    * @returns true when there was something to repair.
    * @throws AllocError INVALID_ARGUMENT for a value that is not a thread id of this heap (a safe
-   * integer naming one of its slots, below 2^29), or this handle's own id.
+   * integer naming one of its slots, below 2^29, of a generation the slot has reached), or this
+   * handle's own id.
    */
   recover(threadId: number): boolean {
     const h = this.core;
@@ -508,6 +509,11 @@ export class Heap {
       threadId === this.threadId
     ) {
       throw invalid("recover", "threadId must be another thread's id (Heap.threadId) of this heap", threadId);
+    }
+    // An id of a later generation than its slot has reached names no handle that ever existed.
+    const slotAt = h.slotsBase + h.slotWords * slotOfThread(threadId);
+    if (threadId >>> GEN_SHIFT > Atomics.load(h.i32, slotAt + S_CLAIM) >>> GEN_SHIFT) {
+      throw invalid("recover", "threadId names no handle this heap has had", threadId);
     }
     h.sync();
     return recoverThread(h, threadId + 1);

@@ -287,6 +287,7 @@ describe("Heap.recover: bad input and nothing to recover", () => {
     ['"1"', "1"],
     ["undefined", undefined],
     ["a BigInt", 1n],
+    ["an id of a generation its slot never reached (slot 1, generation 3)", (3 << 8) | 1],
   ];
   for (const [what, value] of bad) {
     it(`recover(${what}) is INVALID_ARGUMENT and changes no byte`, () => {
