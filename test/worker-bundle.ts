@@ -1,7 +1,7 @@
 /**
  * Helpers the worker suites share (not a test file): a worker script bundled once per file with
  * esbuild, so each worker starts in milliseconds (tsx takes about half a second per worker), and
- * the seeded xorshift source their schedules draw from.
+ * the seeded xorshift source their schedules draw from (test/prng.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,13 +35,4 @@ export function bundledWorker(entry: URL, prefix: string): () => string {
   return () => bundle;
 }
 
-/** A seeded xorshift32 source: each call gives an integer in [0, n). */
-export function xorshift(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
+export { xorshift } from "./prng.js";

@@ -14,18 +14,8 @@
 
 import { AllocError, Heap, TAG_SLAB } from "../../src/index.js";
 import { pageStorageBytes } from "../../src/page/page-map.js";
+import { xorshift } from "../prng.js";
 import { fill, firstMismatch } from "./helpers.js";
-
-/** xorshift32. */
-export function random(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 /** Where the metadata lies: byte ranges per kind. */
 export type Kind = "class heads" | "stretch index" | "page storage" | "side table" | "slab trailers";
@@ -50,7 +40,7 @@ export interface Population {
 export function populate(name: string, bytes: number, pageSize: number, seed: number): Population {
   const buffer = new ArrayBuffer(bytes);
   const heap = new Heap(buffer, { pageSize });
-  const rand = random(seed);
+  const rand = xorshift(seed);
   const live = new Map<number, Block>();
   const u8 = new Uint8Array(buffer);
   let id = 1;
@@ -108,7 +98,7 @@ const describe = (e: unknown) =>
 
 /** Makes `changes` seeded single-byte changes to copies of `pops` (in turn) and reports. */
 export function damage(pops: Population[], changes: number, seed: number): DamageReport {
-  const rand = random(seed);
+  const rand = xorshift(seed);
   const report: DamageReport = {
     changes,
     accepted: 0,
@@ -218,7 +208,7 @@ function operate(
   u8: Uint8Array,
   seed: number,
 ): string | null {
-  const rand = random(seed);
+  const rand = xorshift(seed);
   let nextId = 1 << 20;
   const pick = () => [...live.keys()][rand(live.size)];
   /** Null when the new block [p, p + size) touches no live block and no metadata, else why. */
